@@ -1,0 +1,63 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Development settings for `make run`; tests and production set their own.
+RUN_ENV := DEBUG=1
+
+.PHONY: run test bench deps venv messages lint test-sqlite test-postgres lock clean
+
+# Serve the demo office on http://127.0.0.1:$(PORT) with a fresh or migrated SQLite file.
+run: venv messages
+	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
+	$(RUN_ENV) $(BIN)/python manage.py demo
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite: lint, then SQLite, then a throwaway PostgreSQL cluster; or only the
+# database named by DATABASE_URL when it is set.
+test: venv deps messages lint
+ifdef DATABASE_URL
+	$(BIN)/pytest
+else
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+endif
+
+test-sqlite: venv
+	@echo "== tests on SQLite"
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres: venv deps
+	@echo "== tests on PostgreSQL"
+	scripts/with-postgres $(BIN)/pytest
+
+# Benchmarks on SQLite and PostgreSQL; results go to bench/RESULTS.md.
+bench: venv deps
+	env -u DATABASE_URL $(BIN)/python -m bench.run --database sqlite
+	scripts/with-postgres $(BIN)/python -m bench.run --database postgresql
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+deps:
+	scripts/system-deps
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+messages: venv deps
+	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+# Re-pin requirements*.txt from the ranges in pyproject.toml.
+lock:
+	PYTHON=$(PYTHON) scripts/lock
+
+clean:
+	rm -rf $(VENV) var

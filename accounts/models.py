@@ -1,0 +1,125 @@
+"""The one user model of the project: residents, lawyers, desk staff and office admins.
+
+Residents sign in with a verified mobile number, staff with an e-mail address; both
+fields are optional so that the desk can register a resident who has neither.
+"""
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from accounts.validators import validate_mobile_number
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    LAWYER = "lawyer", _("Lawyer")
+    DESK = "desk", _("Desk staff")
+    OFFICE_ADMIN = "office_admin", _("Office admin")
+
+
+OFFICE_ROLES = (Role.DESK, Role.OFFICE_ADMIN)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, *, email, password, **fields):
+        email = self.normalize_email(email).lower() if email else None
+        user = self.model(email=email, **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email=email, password=password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        fields.setdefault("role", Role.OFFICE_ADMIN if fields.get("office") else Role.RESIDENT)
+        return self._create(email=email, password=password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    phone = PhoneNumberField(
+        _("mobile number"),
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_mobile_number],
+    )
+    phone_verified = models.BooleanField(_("mobile number verified"), default=False)
+    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        default="zh-hans",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.RESIDENT)
+    office = models.ForeignKey(
+        "booking.Office",
+        verbose_name=_("office"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        help_text=_("The office that desk staff and office admins work at."),
+    )
+    is_staff = models.BooleanField(
+        _("may use the admin site"),
+        default=False,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__in=[r.value for r in OFFICE_ROLES], office__isnull=False)
+                    | (~models.Q(role__in=[r.value for r in OFFICE_ROLES]))
+                ),
+                name="user_office_staff_have_office",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phone_verified=False) | models.Q(phone__isnull=False),
+                name="user_verified_phone_exists",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email or str(self.phone or "") or f"#{self.pk}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.email:
+            self.email = self.__class__.objects.normalize_email(self.email).lower()
+        if self.email == "":
+            self.email = None
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name

@@ -1,0 +1,83 @@
+"""The admin site is the office admin's tool for offices, lawyers, topics and hours.
+
+An office admin who is not a superuser sees only the records of their own office.
+"""
+
+from django.contrib import admin
+
+from booking.models import Appointment, AvailabilityRule, Lawyer, Office, TimeOff, Topic
+
+
+class OfficeScopedAdmin(admin.ModelAdmin):
+    office_lookup = "office"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{self.office_lookup: request.user.office_id}).distinct()
+
+
+@admin.register(Office)
+class OfficeAdmin(OfficeScopedAdmin):
+    office_lookup = "pk"
+    list_display = ["name", "phone", "time_zone", "horizon_days", "max_active_bookings"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh_hans", "name_en", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+
+
+class AvailabilityRuleInline(admin.TabularInline):
+    model = AvailabilityRule
+    extra = 0
+
+
+@admin.register(Lawyer)
+class LawyerAdmin(OfficeScopedAdmin):
+    office_lookup = "offices"
+    list_display = ["__str__", "languages", "is_active"]
+    list_filter = ["is_active", "offices", "topics"]
+    filter_horizontal = ["offices", "topics"]
+    inlines = [AvailabilityRuleInline]
+    list_select_related = ["user"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(OfficeScopedAdmin):
+    office_lookup = "lawyer__offices"
+    list_display = ["lawyer", "starts_at", "ends_at"]
+    list_select_related = ["lawyer__user"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(OfficeScopedAdmin):
+    # Only what the office needs to run its calendar; the resident's matter stays with
+    # the lawyer, so summary and other party are not shown here.
+    list_display = ["display_reference", "starts_at", "lawyer", "topic", "mode", "status"]
+    list_filter = ["status", "mode", "topic", "office"]
+    date_hierarchy = "starts_at"
+    list_select_related = ["lawyer__user", "topic"]
+    fields = [
+        "reference",
+        "office",
+        "lawyer",
+        "topic",
+        "starts_at",
+        "ends_at",
+        "mode",
+        "status",
+        "sequence",
+        "booked_by",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        # Bookings go through the booking service, which enforces every rule.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,63 @@
+"""Domain errors of booking, each with the message shown to the person who acted."""
+
+from django.utils.translation import gettext_lazy as _
+
+SLOT_TAKEN = _("Sorry, someone else has just booked this time. Please choose another.")
+SLOT_NOT_OFFERED = _("This time cannot be booked. Please choose one of the times offered.")
+TOO_MANY_ACTIVE_BOOKINGS = _(
+    "You already have %(limit)d upcoming consultations at this office, the most one person "
+    "can hold. Cancel one, or wait until it has taken place, to book another."
+)
+TOO_LATE_TO_CANCEL = _(
+    "It is too late to cancel or move this consultation online. Please call the office."
+)
+NOT_ACTIVE = _("This consultation has already been cancelled or has taken place.")
+ALREADY_STARTED = _("This consultation has already started.")
+
+
+class BookingError(Exception):
+    """A booking rule refused the request; ``message`` says why, in the active language."""
+
+    code = "booking_error"
+    message_template = SLOT_NOT_OFFERED
+
+    def __init__(self, **params):
+        self.params = params
+        super().__init__(self.code)
+
+    @property
+    def message(self) -> str:
+        text = str(self.message_template)
+        return text % self.params if self.params else text
+
+
+class SlotTaken(BookingError):
+    code = "slot_taken"
+    message_template = SLOT_TAKEN
+
+
+class SlotNotOffered(BookingError):
+    code = "slot_not_offered"
+    message_template = SLOT_NOT_OFFERED
+
+
+class TooManyActiveBookings(BookingError):
+    """Needs ``limit``."""
+
+    code = "too_many_active_bookings"
+    message_template = TOO_MANY_ACTIVE_BOOKINGS
+
+
+class TooLateToCancel(BookingError):
+    code = "too_late_to_cancel"
+    message_template = TOO_LATE_TO_CANCEL
+
+
+class NotActive(BookingError):
+    code = "not_active"
+    message_template = NOT_ACTIVE
+
+
+class AlreadyStarted(BookingError):
+    code = "already_started"
+    message_template = ALREADY_STARTED

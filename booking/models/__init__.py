@@ -1,0 +1,16 @@
+from booking.models.appointment import BLOCKING_STATUSES, Appointment, Mode, Status
+from booking.models.lawyer import AvailabilityRule, Lawyer, TimeOff, Weekday
+from booking.models.office import Office, Topic
+
+__all__ = [
+    "BLOCKING_STATUSES",
+    "Appointment",
+    "AvailabilityRule",
+    "Lawyer",
+    "Mode",
+    "Office",
+    "Status",
+    "TimeOff",
+    "Topic",
+    "Weekday",
+]

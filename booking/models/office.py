@@ -1,0 +1,105 @@
+"""Offices with their booking policy, and the areas of law residents choose from."""
+
+import zoneinfo
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+UNKNOWN_TIME_ZONE = _("Unknown time zone.")
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(UNKNOWN_TIME_ZONE, code="unknown_time_zone")
+
+
+class Office(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name in addresses"), unique=True)
+    address = models.CharField(_("address"), max_length=300)
+    phone = models.CharField(_("phone"), max_length=40)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
+    opening_hours = models.TextField(
+        _("opening hours"), blank=True, help_text=_("As shown to residents.")
+    )
+    min_notice_minutes = models.PositiveIntegerField(
+        _("minimum notice (minutes)"),
+        default=120,
+        help_text=_("How long before a consultation it can still be booked online."),
+    )
+    horizon_days = models.PositiveIntegerField(
+        _("booking horizon (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text=_("How many days ahead residents can book."),
+    )
+    cancel_cutoff_minutes = models.PositiveIntegerField(
+        _("cancellation cut-off (minutes)"),
+        default=120,
+        help_text=_("Residents can cancel or move a consultation until this long before it."),
+    )
+    max_active_bookings = models.PositiveIntegerField(
+        _("active bookings per resident"),
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text=_("How many upcoming consultations one resident may hold at this office."),
+    )
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(horizon_days__gte=1), name="office_horizon_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_active_bookings__gte=1),
+                name="office_max_active_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def min_notice(self) -> timedelta:
+        return timedelta(minutes=self.min_notice_minutes)
+
+    @property
+    def cancel_cutoff(self) -> timedelta:
+        return timedelta(minutes=self.cancel_cutoff_minutes)
+
+
+class Topic(models.Model):
+    """An area of law. The list is seeded by a migration; offices may add more."""
+
+    code = models.SlugField(_("code"), unique=True)
+    name_zh_hans = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("area of law")
+        verbose_name_plural = _("areas of law")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (Chinese unless English is active)."""
+        language = get_language() or "zh-hans"
+        return self.name_en if language.startswith("en") else self.name_zh_hans

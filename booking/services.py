@@ -1,0 +1,220 @@
+"""Every write of the booking domain.
+
+Each service runs in one transaction that first locks the rows its decision depends on,
+always in the same order (resident, then lawyers by id, then the appointment), re-checks
+the request against the slot engine, and writes. The database's own overlap rule is the
+last line of defence: if it fires, the caller gets ``SlotTaken`` like any other loser of
+a race.
+"""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from booking import selectors
+from booking.errors import (
+    AlreadyStarted,
+    NotActive,
+    SlotNotOffered,
+    SlotTaken,
+    TooLateToCancel,
+    TooManyActiveBookings,
+)
+from booking.models import Appointment, Lawyer, Office, Status, Topic
+from booking.reference import new_reference
+from booking.slots import Slot
+
+REFERENCE_ATTEMPTS = 5
+
+
+def _lock_resident(resident_id: int) -> None:
+    # Serialises one resident's bookings, so the active-bookings limit holds under races.
+    list(get_user_model().objects.select_for_update().filter(pk=resident_id).values_list("pk"))
+
+
+def _lock_lawyers(*lawyer_ids: int) -> None:
+    # Serialises the decisions about one lawyer's time; ids sorted to avoid deadlocks.
+    list(
+        Lawyer.objects.select_for_update()
+        .filter(pk__in=set(lawyer_ids))
+        .order_by("pk")
+        .values_list("pk")
+    )
+
+
+def _find_offered_slot(
+    *,
+    office: Office,
+    topic: Topic,
+    lawyer: Lawyer,
+    starts_at: datetime,
+    mode: str,
+    now: datetime,
+    ignore_appointment_id: int | None = None,
+) -> Slot:
+    day = starts_at.astimezone(office.tz).date()
+    for slot in selectors.list_free_slots(
+        office=office,
+        topic=topic,
+        lawyer=lawyer,
+        first_day=day,
+        last_day=day,
+        now=now,
+        ignore_appointment_id=ignore_appointment_id,
+    ):
+        if slot.start == starts_at and slot.mode == mode:
+            return slot
+    # Not offered: say "taken" when another appointment is what stands in the way.
+    for slot in selectors.list_free_slots(
+        office=office,
+        topic=topic,
+        lawyer=lawyer,
+        first_day=day,
+        last_day=day,
+        now=now,
+        ignore_appointment_id=ignore_appointment_id,
+        count_appointments=False,
+    ):
+        if slot.start == starts_at and slot.mode == mode:
+            raise SlotTaken()
+    raise SlotNotOffered()
+
+
+def _save_in_savepoint(appointment: Appointment, **save_kwargs) -> None:
+    try:
+        with transaction.atomic():
+            appointment.save(**save_kwargs)
+    except IntegrityError:
+        # The overlap rule of the database (exclusion constraint or trigger) fired.
+        raise SlotTaken() from None
+
+
+def book_appointment(
+    *,
+    resident,
+    office: Office,
+    topic: Topic,
+    lawyer: Lawyer,
+    starts_at: datetime,
+    mode: str,
+    summary: str = "",
+    opposing_party: str = "",
+    needs_interpreter: bool = False,
+    dialect: str = "",
+    accessibility_needs: str = "",
+    safe_contact: bool = False,
+    booked_by=None,
+    follow_up_of: Appointment | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book the slot of ``lawyer`` starting at ``starts_at``, if it is offered right now."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_resident(resident.pk)
+        _lock_lawyers(lawyer.pk)
+        active = selectors.count_active_bookings(resident_id=resident.pk, office=office, now=now)
+        if active >= office.max_active_bookings:
+            raise TooManyActiveBookings(limit=office.max_active_bookings)
+        slot = _find_offered_slot(
+            office=office, topic=topic, lawyer=lawyer, starts_at=starts_at, mode=mode, now=now
+        )
+        appointment = Appointment(
+            resident=resident,
+            lawyer=lawyer,
+            office=office,
+            topic=topic,
+            starts_at=slot.start,
+            ends_at=slot.end,
+            mode=slot.mode,
+            status=Status.BOOKED,
+            summary=summary,
+            opposing_party=opposing_party,
+            needs_interpreter=needs_interpreter,
+            dialect=dialect,
+            accessibility_needs=accessibility_needs,
+            safe_contact=safe_contact,
+            booked_by=booked_by,
+            follow_up_of=follow_up_of,
+        )
+        for _attempt in range(REFERENCE_ATTEMPTS):
+            appointment.reference = new_reference()
+            if not Appointment.objects.filter(reference=appointment.reference).exists():
+                break
+        appointment.full_clean(validate_constraints=False)
+        _save_in_savepoint(appointment, force_insert=True)
+    return appointment
+
+
+def _check_changeable(appointment: Appointment, *, by, now: datetime) -> None:
+    if appointment.status != Status.BOOKED:
+        raise NotActive()
+    if appointment.starts_at <= now:
+        raise AlreadyStarted()
+    if (
+        by.pk == appointment.resident_id
+        and now > appointment.starts_at - appointment.office.cancel_cutoff
+    ):
+        raise TooLateToCancel()
+
+
+def cancel_appointment(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """Cancel a booked consultation; residents only until the office's cut-off."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update().select_related("office").get(pk=appointment.pk)
+        )
+        _check_changeable(appointment, by=by, now=now)
+        appointment.status = Status.CANCELLED
+        appointment.cancelled_at = now
+        appointment.sequence += 1
+        appointment.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+    return appointment
+
+
+def reschedule_appointment(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    mode: str,
+    lawyer: Lawyer | None = None,
+    by,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move a consultation to another offered slot: the new slot is taken or nothing changes.
+
+    The appointment keeps its identity (reference, calendar UID) and its sequence goes up.
+    """
+    now = now or timezone.now()
+    new_lawyer_id = lawyer.pk if lawyer is not None else appointment.lawyer_id
+    with transaction.atomic():
+        _lock_resident(appointment.resident_id)
+        _lock_lawyers(appointment.lawyer_id, new_lawyer_id)
+        appointment = (
+            Appointment.objects.select_for_update()
+            .select_related("office", "topic", "lawyer")
+            .get(pk=appointment.pk)
+        )
+        _check_changeable(appointment, by=by, now=now)
+        new_lawyer = lawyer if lawyer is not None else appointment.lawyer
+        slot = _find_offered_slot(
+            office=appointment.office,
+            topic=appointment.topic,
+            lawyer=new_lawyer,
+            starts_at=starts_at,
+            mode=mode,
+            now=now,
+            ignore_appointment_id=appointment.pk,
+        )
+        appointment.lawyer = new_lawyer
+        appointment.starts_at = slot.start
+        appointment.ends_at = slot.end
+        appointment.mode = slot.mode
+        appointment.sequence += 1
+        _save_in_savepoint(
+            appointment,
+            update_fields=["lawyer", "starts_at", "ends_at", "mode", "sequence", "updated_at"],
+        )
+    return appointment
