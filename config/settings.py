@@ -6,6 +6,7 @@ fallback secret: a missing ``SECRET_KEY`` stops the process at start.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -121,9 +122,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so that tests can race several OS processes against it.
+    # A file, not memory, so that tests can race several OS processes against it; one
+    # per test run, so that two runs never share it.
     DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get("SQLITE_TEST_NAME", str(VAR_DIR / "test-db.sqlite3"))
+        "NAME": os.environ.get(
+            "SQLITE_TEST_NAME", str(Path(tempfile.gettempdir()) / f"legalaid-test-{os.getpid()}.db")
+        )
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,57 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A Monday morning, office time: the week ahead is empty and bookable.
+NOW = dt.datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)
+
+
+def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), SHANGHAI)
+
+
+@pytest.fixture
+def now():
+    return NOW
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory()
+
+
+@pytest.fixture
+def topic(db):
+    return TopicFactory()
+
+
+@pytest.fixture
+def lawyer(office, topic):
+    """A lawyer of the office who covers `topic`, weekdays 9:00–12:00, 30-minute slots."""
+    lawyer = LawyerFactory(offices=[office], topics=[topic])
+    for weekday in range(5):
+        RuleFactory(lawyer=lawyer, office=office, weekday=weekday)
+    return lawyer
+
+
+@pytest.fixture
+def resident(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def desk_user(office):
+    return UserFactory(role="desk", office=office, phone=None, phone_verified=False)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Tests render templates without running collectstatic first (a test of its own)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

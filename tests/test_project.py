@@ -1,0 +1,112 @@
+"""What an operator notices: settings, deployment checks, migrations, the home page."""
+
+import os
+import secrets
+import subprocess
+import sys
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "legal-aid.example.org",
+    "DATABASE_URL": "postgres://legalaid@db.example.invalid/legalaid",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deployment_checks_pass_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_a_malformed_boolean_setting_is_refused_clearly():
+    result = manage("check", env={**PRODUCTION_ENV, "DEBUG": "maybe"})
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_models_and_migrations_agree():
+    result = manage("makemigrations", "--check", "--dry-run", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_settings_follow_the_environment(settings):
+    from django.conf import settings as live
+
+    assert live.TIME_ZONE == "Asia/Shanghai"
+    assert live.LANGUAGE_CODE == "zh-hans"
+    assert live.USE_TZ
+    assert live.AUTH_USER_MODEL == "accounts.User"
+    if live.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        assert live.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    else:
+        assert live.DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+
+@pytest.mark.django_db
+def test_home_page_shows_the_office_and_areas_of_law_in_chinese_by_default(
+    client, office, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(3):
+        response = client.get("/", secure=True)
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert office.name in body
+    assert office.phone in body
+    assert "婚姻家庭" in body  # seeded by migration
+    assert "免费法律咨询" in body
+
+
+@pytest.mark.django_db
+def test_home_page_in_english_when_chosen(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, secure=True)
+    assert response.status_code == HTTPStatus.FOUND
+    body = client.get("/", secure=True).content.decode()
+    assert '<html lang="en">' in body
+    assert "Family and marriage" in body
+    assert "Free legal consultations" in body
+
+
+@pytest.mark.django_db
+def test_the_admin_login_page_is_served(client):
+    response = client.get("/admin/login/", secure=True)
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_plain_http_is_redirected_to_https_in_production(client):
+    response = client.get("/")
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"].startswith("https://")
+
+
+def test_static_files_collect_for_production(tmp_path):
+    result = manage("collectstatic", "--no-input", env={**PRODUCTION_ENV, "VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "static" / "css" / "site.css").exists()
+    assert list((tmp_path / "static" / "css").glob("site.*.css.gz"))  # hashed and compressed
