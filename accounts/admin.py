@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import OFFICE_ROLES, Role, User
+
+# What an office admin who is not a superuser may not change about anyone, themselves
+# included: privileges, and which office a person works at.
+PRIVILEGE_FIELDS = ["is_superuser", "is_staff", "groups", "user_permissions", "office"]
+ROLES_AN_OFFICE_ADMIN_ASSIGNS = [Role.LAWYER, Role.DESK]
 
 
 @admin.register(User)
@@ -43,4 +49,21 @@ class UserAdmin(BaseUserAdmin):
         queryset = super().get_queryset(request).select_related("office")
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(office=request.user.office)
+        # An office admin manages the office's staff and lawyers; residents are not listed.
+        office_id = request.user.office_id
+        return queryset.filter(Q(office_id=office_id) | Q(lawyer__offices=office_id)).distinct()
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return [*super().get_readonly_fields(request, obj), *PRIVILEGE_FIELDS]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            kwargs["choices"] = [(role.value, role.label) for role in ROLES_AN_OFFICE_ADMIN_ASSIGNS]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser and obj.role in OFFICE_ROLES:
+            obj.office_id = request.user.office_id
+        super().save_model(request, obj, form, change)

@@ -44,6 +44,13 @@ class LawyerAdmin(OfficeScopedAdmin):
     filter_horizontal = ["offices", "topics"]
     inlines = [AvailabilityRuleInline]
     list_select_related = ["user"]
+    # A lookup through the (office-scoped) user admin, never a list of every user.
+    raw_id_fields = ["user"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "offices" and not request.user.is_superuser:
+            kwargs["queryset"] = Office.objects.filter(pk=request.user.office_id)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(TimeOff)
@@ -51,6 +58,8 @@ class TimeOffAdmin(OfficeScopedAdmin):
     office_lookup = "lawyer__offices"
     list_display = ["lawyer", "starts_at", "ends_at"]
     list_select_related = ["lawyer__user"]
+    # The reason is the lawyer's own business.
+    exclude = ["reason"]
 
 
 @admin.register(Appointment)
@@ -80,4 +89,8 @@ class AppointmentAdmin(OfficeScopedAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Appointments are cancelled, never deleted: counts and history depend on them.
         return False

@@ -114,14 +114,3 @@ def count_active_bookings(*, resident_id: int, office: Office, now: datetime) ->
         status=Status.BOOKED,
         ends_at__gt=now,
     ).count()
-
-
-def has_blocking_overlap(
-    *, lawyer_id: int, start: datetime, end: datetime, ignore_appointment_id: int | None = None
-) -> bool:
-    appointments = Appointment.objects.filter(
-        lawyer_id=lawyer_id, status__in=BLOCKING_STATUSES, starts_at__lt=end, ends_at__gt=start
-    )
-    if ignore_appointment_id is not None:
-        appointments = appointments.exclude(pk=ignore_appointment_id)
-    return appointments.exists()

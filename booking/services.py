@@ -91,6 +91,22 @@ def _save_in_savepoint(appointment: Appointment, **save_kwargs) -> None:
         raise SlotTaken() from None
 
 
+def _insert_with_new_reference(appointment: Appointment) -> None:
+    """Insert under a fresh reference code, drawing again if another booking has it."""
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        appointment.reference = new_reference()
+        if Appointment.objects.filter(reference=appointment.reference).exists():
+            continue
+        try:
+            _save_in_savepoint(appointment, force_insert=True)
+            return
+        except SlotTaken:
+            # A concurrent booking may have committed the same code: then draw again.
+            if not Appointment.objects.filter(reference=appointment.reference).exists():
+                raise
+    raise RuntimeError("No free reference code found; widen booking.reference.LENGTH.")
+
+
 def book_appointment(
     *,
     resident,
@@ -138,12 +154,8 @@ def book_appointment(
             booked_by=booked_by,
             follow_up_of=follow_up_of,
         )
-        for _attempt in range(REFERENCE_ATTEMPTS):
-            appointment.reference = new_reference()
-            if not Appointment.objects.filter(reference=appointment.reference).exists():
-                break
-        appointment.full_clean(validate_constraints=False)
-        _save_in_savepoint(appointment, force_insert=True)
+        appointment.full_clean(exclude=["reference"], validate_constraints=False)
+        _insert_with_new_reference(appointment)
     return appointment
 
 

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('opening_hours', models.TextField(blank=True, help_text='As shown to residents.', verbose_name='opening hours')),
                 ('min_notice_minutes', models.PositiveIntegerField(default=120, help_text='How long before a consultation it can still be booked online.', verbose_name='minimum notice (minutes)')),
                 ('horizon_days', models.PositiveIntegerField(default=30, help_text='How many days ahead residents can book.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(366)], verbose_name='booking horizon (days)')),
-                ('cancel_cutoff_minutes', models.PositiveIntegerField(default=120, help_text='Residents can cancel or move a consultation until this long before it.', verbose_name='cancellation cut-off (minutes)')),
+                ('cancel_cutoff_minutes', models.PositiveIntegerField(default=60, help_text='Residents can cancel or move a consultation until this long before it.', verbose_name='cancellation cut-off (minutes)')),
                 ('max_active_bookings', models.PositiveIntegerField(default=2, help_text='How many upcoming consultations one resident may hold at this office.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='active bookings per resident')),
             ],
             options={

@@ -41,7 +41,8 @@ class Office(models.Model):
     )
     cancel_cutoff_minutes = models.PositiveIntegerField(
         _("cancellation cut-off (minutes)"),
-        default=120,
+        # Shorter than the minimum notice, so that whoever books can still cancel online.
+        default=60,
         help_text=_("Residents can cancel or move a consultation until this long before it."),
     )
     max_active_bookings = models.PositiveIntegerField(

@@ -1,0 +1,225 @@
+"""Load a demo justice office to try the site with: ``manage.py demo``.
+
+One invented township office in Hunan with four lawyers and their weekly hours, a desk
+clerk, an office admin, a few residents and their consultations over the next weeks.
+Every name, address and number is invented; staff e-mail addresses end in ``.invalid``
+and share one published password, so this belongs on development machines only.
+
+Running it again creates nothing new. Appointments are booked through the booking
+service from the slots the slot engine offers, so the demo obeys every booking rule;
+they are created only while the demo residents have none, so their times depend on the
+day of the first run.
+"""
+
+import random
+from datetime import time, timedelta
+
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from booking import selectors, services
+from booking.models import Appointment, AvailabilityRule, Lawyer, Mode, Office, Status, Topic
+
+DEMO_PASSWORD = "demo-legal-aid-2026"  # noqa: S105 -- published on purpose, demo only
+ADMIN_URL = "http://127.0.0.1:8000/admin/"
+SEED = 2026
+BOOKING_DAYS = 21
+ADMIN_GROUP = "office admin"
+# What the "office admin" group may do, by model; bookings change only through the service.
+ADMIN_PERMISSIONS = {
+    "booking.office": ("view", "change"),
+    "booking.topic": ("view", "add", "change"),
+    "booking.lawyer": ("view", "add", "change"),
+    "booking.availabilityrule": ("view", "add", "change", "delete"),
+    "booking.timeoff": ("view", "add", "change", "delete"),
+    "booking.appointment": ("view",),
+    "accounts.user": ("view", "add", "change"),
+}
+
+OFFICE = {
+    "name": "青石镇司法所",
+    "address": "湖南省湘潭县青石镇人民路18号（镇人民政府院内）",
+    "phone": "0731-5786 0148",
+    "time_zone": "Asia/Shanghai",
+    "opening_hours": "周一至周五 上午8:30–12:00，下午2:30–5:30；周六上午有法律工作者值班。"
+    "法定节假日休息。",
+}
+MORNING = (time(9), time(12))
+AFTERNOON = (time(14, 30), time(17, 30))
+
+
+def hours(weekdays, start, end, minutes, mode=Mode.IN_PERSON):
+    """Availability rules as tuples: one per weekday (Monday is 0)."""
+    return [(weekday, start, end, minutes, mode) for weekday in weekdays]
+
+
+LAWYERS = [
+    (
+        "lawyer1@demo.invalid",
+        "周明华",
+        "普通话、湘方言",
+        ["family", "neighbours", "housing", "other"],
+        hours((0, 2), *MORNING, 30) + hours((0, 2), *AFTERNOON, 30),
+    ),
+    (
+        "lawyer2@demo.invalid",
+        "李秀英",
+        "普通话",
+        ["labour", "debts", "consumer", "traffic"],
+        hours((1, 3), *MORNING, 45) + hours((4,), *AFTERNOON, 45),
+    ),
+    (
+        "lawyer3@demo.invalid",
+        "刘建国",
+        "普通话、湘方言",
+        ["land", "housing", "veterans", "neighbours"],
+        hours((1, 2, 4), *AFTERNOON, 30) + hours((3,), *MORNING, 30),
+    ),
+    (
+        "lawyer4@demo.invalid",
+        "谭丽华",
+        "普通话、湘方言、简单手语",
+        ["medical", "education", "family", "consumer", "other"],
+        hours((1, 3), *MORNING, 30, Mode.PHONE) + hours((5,), *MORNING, 45),
+    ),
+]
+DESK = ("desk@demo.invalid", "龚小燕")
+OFFICE_ADMIN = ("admin@demo.invalid", "唐卫东")
+RESIDENTS = [
+    ("+8613800000101", "王桂兰"),
+    ("+8613900000102", "张德福"),
+    ("+8615000000103", "罗春梅"),
+    ("+8618600000104", "彭志强"),
+    ("+8613800000105", "欧阳平"),
+    ("+8613900000106", "曾秋菊"),
+]
+# What a resident might write when booking, by topic code.
+SUMMARIES = {
+    "family": "离婚后对方一直不给孩子抚养费，想问怎么要回来。",
+    "neighbours": "邻居建房占了我家的出路，村里调解了两次没有结果。",
+    "debts": "借给亲戚五万元，有借条，到期一直不还。",
+    "land": "承包的山林和邻组的界线有争议，对方砍了树。",
+    "labour": "在工地做了半年，老板拖欠工资三万多元。",
+    "veterans": "退役后的优待金发放有问题，想了解政策。",
+    "housing": "老房子在征收范围内，想了解补偿标准和协议怎么签。",
+    "medical": "在卫生院打针后病情加重，想咨询是否属于医疗事故。",
+    "education": "孩子在学校受伤，学校说不负责任。",
+    "consumer": "买的化肥有质量问题，商家不肯退换。",
+    "traffic": "骑电动车被小车撞伤，对方保险公司不肯赔。",
+    "other": "父亲去世后留下的房子，兄弟几个怎么分。",
+}
+
+
+class Command(BaseCommand):
+    help = "Load a demo township justice office with lawyers, staff, residents and bookings."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        now = timezone.now()
+        office, _created = Office.objects.get_or_create(slug="qingshi-demo", defaults=OFFICE)
+        admin = self._staff(*OFFICE_ADMIN, role=Role.OFFICE_ADMIN, office=office)
+        admin.groups.add(self._admin_group())
+        desk = self._staff(*DESK, role=Role.DESK, office=office)
+        staff = [admin, desk]
+        for email, name, languages, topic_codes, rules in LAWYERS:
+            # A lawyer belongs to offices through the Lawyer profile, not User.office.
+            user = self._staff(email, name, role=Role.LAWYER, office=None)
+            staff.append(user)
+            lawyer, _created = Lawyer.objects.get_or_create(
+                user=user, defaults={"languages": languages}
+            )
+            lawyer.offices.add(office)
+            lawyer.topics.add(*Topic.objects.filter(code__in=topic_codes))
+            for weekday, start, end, minutes, mode in rules:
+                AvailabilityRule.objects.get_or_create(
+                    lawyer=lawyer,
+                    office=office,
+                    weekday=weekday,
+                    start_time=start,
+                    end_time=end,
+                    defaults={"slot_minutes": minutes, "mode": mode},
+                )
+        residents = [self._resident(phone, name) for phone, name in RESIDENTS]
+        if not Appointment.objects.filter(resident__in=residents).exists():
+            self._book(office=office, residents=residents, desk=desk, now=now)
+        self._print_logins(office, staff, residents)
+
+    def _staff(self, email, name, *, role, office) -> User:
+        return User.objects.filter(email=email).first() or User.objects.create_user(
+            email=email,
+            password=DEMO_PASSWORD,
+            role=role,
+            office=office,
+            display_name=name,
+            is_staff=role == Role.OFFICE_ADMIN,
+        )
+
+    def _resident(self, phone, name) -> User:
+        return User.objects.filter(phone=phone).first() or User.objects.create_user(
+            phone=phone, phone_verified=True, display_name=name, role=Role.RESIDENT
+        )
+
+    def _admin_group(self) -> Group:
+        group, _created = Group.objects.get_or_create(name=ADMIN_GROUP)
+        for label, actions in ADMIN_PERMISSIONS.items():
+            app_label, model = label.split(".")
+            group.permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label=app_label,
+                    codename__in=[f"{action}_{model}" for action in actions],
+                )
+            )
+        return group
+
+    def _book(self, *, office, residents, desk, now) -> None:
+        """Book each resident up to the office's limit; the first two cancel one first."""
+        rng = random.Random(SEED)
+        topics = list(Topic.objects.filter(code__in=SUMMARIES, lawyers__offices=office).distinct())
+        lawyers = {lawyer.pk: lawyer for lawyer in Lawyer.objects.filter(offices=office)}
+        tomorrow = now.astimezone(office.tz).date() + timedelta(days=1)
+        last_day = tomorrow + timedelta(days=BOOKING_DAYS)
+
+        def book(resident):
+            topic = rng.choice(topics)
+            slots = selectors.list_free_slots(
+                office=office, topic=topic, first_day=tomorrow, last_day=last_day, now=now
+            )
+            slot = rng.choice(slots)
+            return services.book_appointment(
+                resident=resident,
+                office=office,
+                topic=topic,
+                lawyer=lawyers[slot.lawyer_id],
+                starts_at=slot.start,
+                mode=slot.mode,
+                summary=SUMMARIES[topic.code],
+                dialect=rng.choice(["", "", "湘方言"]),
+                booked_by=desk if rng.random() < 0.3 else None,
+                now=now,
+            )
+
+        for position, resident in enumerate(residents):
+            if position < 2:
+                services.cancel_appointment(appointment=book(resident), by=resident, now=now)
+            for _ in range(office.max_active_bookings):
+                book(resident)
+
+    def _print_logins(self, office, staff, residents) -> None:
+        write = self.stdout.write
+        appointments = Appointment.objects.filter(office=office)
+        write(self.style.SUCCESS(f"Demo office ready: {office.name}, {office.address}"))
+        write(
+            f"{office.lawyers.count()} lawyers, {len(residents)} residents, "
+            f"{appointments.filter(status=Status.BOOKED).count()} booked and "
+            f"{appointments.filter(status=Status.CANCELLED).count()} cancelled appointments."
+        )
+        write(f"\nAdmin site: {ADMIN_URL} (the office admin signs in there)")
+        write(f"Password of every demo staff login, for this demo only: {DEMO_PASSWORD}")
+        for user in staff:
+            write(f"  {user.role:<13} {user.email:<22} {user.display_name}")
+        write("\nResidents (sign-in by SMS code comes with the resident site):")
+        for user in residents:
+            write(f"  {user.phone.as_national:<15} {user.display_name}")

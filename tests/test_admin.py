@@ -1,0 +1,115 @@
+"""The admin site as an office admin uses it: their own office, no escalation."""
+
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from accounts.models import Role
+from booking import services
+from booking.models import Appointment, Mode
+from tests.conftest import NOW, local
+from tests.factories import LawyerFactory, OfficeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "office-admin-password-1"
+
+
+@pytest.fixture
+def office_admin(office):
+    group = Group.objects.create(name="office admin")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["accounts", "booking"],
+            codename__regex=r"^(view|add|change|delete)_",
+        )
+    )
+    user = UserFactory(
+        role=Role.OFFICE_ADMIN,
+        office=office,
+        phone=None,
+        phone_verified=False,
+        email="head@example.invalid",
+        is_staff=True,
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def admin_client(client, office_admin):
+    client.force_login(office_admin)
+    return client
+
+
+def test_an_office_admin_cannot_make_anyone_a_superuser(admin_client, office_admin, office):
+    url = f"/admin/accounts/user/{office_admin.pk}/change/"
+    form = admin_client.get(url, secure=True)
+    assert form.status_code == HTTPStatus.OK
+    assert 'name="is_superuser"' not in form.content.decode()
+    admin_client.post(
+        url,
+        {
+            "email": office_admin.email,
+            "display_name": "x",
+            "preferred_language": "zh-hans",
+            "role": Role.DESK,
+            "is_superuser": "on",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+        secure=True,
+    )
+    office_admin.refresh_from_db()
+    assert not office_admin.is_superuser
+
+
+def test_an_office_admin_sees_their_staff_and_lawyers_but_no_residents(
+    admin_client, office, lawyer
+):
+    resident = UserFactory(display_name="居民甲")
+    other_desk = UserFactory(
+        role=Role.DESK,
+        office=OfficeFactory(),
+        phone=None,
+        phone_verified=False,
+        display_name="别所职员",
+    )
+    body = admin_client.get("/admin/accounts/user/", secure=True).content.decode()
+    assert str(lawyer.user) in body
+    assert resident.display_name not in body
+    assert other_desk.display_name not in body
+
+
+def test_appointments_are_read_only_and_never_deleted_in_the_admin(
+    admin_client, office, topic, lawyer, resident
+):
+    appointment = services.book_appointment(
+        resident=resident,
+        office=office,
+        topic=topic,
+        lawyer=lawyer,
+        starts_at=local(NOW.date(), 9, 30),
+        mode=Mode.IN_PERSON,
+        now=NOW,
+        summary="私密内容",
+    )
+    listing = admin_client.get("/admin/booking/appointment/", secure=True)
+    assert listing.status_code == HTTPStatus.OK
+    assert appointment.display_reference in listing.content.decode()
+    detail = admin_client.get(f"/admin/booking/appointment/{appointment.pk}/change/", secure=True)
+    assert "私密内容" not in detail.content.decode()  # the matter stays with the lawyer
+    delete = admin_client.post(
+        f"/admin/booking/appointment/{appointment.pk}/delete/", {"post": "yes"}, secure=True
+    )
+    assert delete.status_code == HTTPStatus.FORBIDDEN
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
+
+
+def test_an_office_admin_does_not_see_another_offices_lawyers(admin_client):
+    stranger = LawyerFactory(offices=[OfficeFactory()])
+    body = admin_client.get("/admin/booking/lawyer/", secure=True).content.decode()
+    assert str(stranger.user) not in body
