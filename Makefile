@@ -53,7 +53,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 messages: venv deps
-	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+	$(RUN_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
 
 # Re-pin requirements*.txt from the ranges in pyproject.toml.
 lock:
