@@ -116,8 +116,13 @@ SUMMARIES = {
 class Command(BaseCommand):
     help = "Load a demo township justice office with lawyers, staff, residents and bookings."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        # Printed after the commit, so that a closed pipe cannot undo the load.
+        office, staff, residents = self._load()
+        self._print_logins(office, staff, residents)
+
+    @transaction.atomic
+    def _load(self):
         now = timezone.now()
         office, _created = Office.objects.get_or_create(slug="qingshi-demo", defaults=OFFICE)
         admin = self._staff(*OFFICE_ADMIN, role=Role.OFFICE_ADMIN, office=office)
@@ -145,7 +150,7 @@ class Command(BaseCommand):
         residents = [self._resident(phone, name) for phone, name in RESIDENTS]
         if not Appointment.objects.filter(resident__in=residents).exists():
             self._book(office=office, residents=residents, desk=desk, now=now)
-        self._print_logins(office, staff, residents)
+        return office, staff, residents
 
     def _staff(self, email, name, *, role, office) -> User:
         return User.objects.filter(email=email).first() or User.objects.create_user(
