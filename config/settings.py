@@ -105,9 +105,11 @@ TEMPLATES = [
 ]
 
 # Database: a SQLite file by default, anything dj-database-url reads otherwise.
+if not os.environ.get("DATABASE_URL"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default lives there
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         # Persistent connections outside development: a new connection per request
         # costs more than the request itself on PostgreSQL.
         conn_max_age=env_int("CONN_MAX_AGE", 0 if DEBUG else 60),

@@ -2,8 +2,11 @@
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from http import HTTPStatus
 from pathlib import Path
 
@@ -110,3 +113,40 @@ def test_static_files_collect_for_production(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "static" / "css" / "site.css").exists()
     assert list((tmp_path / "static" / "css").glob("site.*.css.gz"))  # hashed and compressed
+
+
+def test_a_new_checkout_migrates_loads_the_demo_and_serves_it(tmp_path):
+    """What `make run` does after installing, in a folder that has no var/ yet."""
+    env = {"DEBUG": "1", "VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": ""}
+    assert manage("migrate", "--no-input", env=env).returncode == 0
+    demo = manage("demo", env=env)
+    assert demo.returncode == 0, demo.stderr
+    assert "http://127.0.0.1:8000/admin/" in demo.stdout
+    assert "@demo.invalid" in demo.stdout
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env={**clean, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        home = admin = None
+        for _ in range(100):
+            try:
+                home = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+                admin = urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert home is not None and home.status == HTTPStatus.OK
+        assert "青石镇司法所" in home.read().decode()
+        assert admin is not None and admin.status == HTTPStatus.OK
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
