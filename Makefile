@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=1
 # Serve the demo office on http://127.0.0.1:$(PORT) with a fresh or migrated SQLite file.
 run: venv messages
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
-	$(RUN_ENV) $(BIN)/python manage.py demo
+	$(RUN_ENV) $(BIN)/python manage.py demo --site-url http://127.0.0.1:$(PORT)
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite: lint, then SQLite, then a throwaway PostgreSQL cluster; or only the

@@ -24,7 +24,7 @@ from booking import selectors, services
 from booking.models import Appointment, AvailabilityRule, Lawyer, Mode, Office, Status, Topic
 
 DEMO_PASSWORD = "demo-legal-aid-2026"  # noqa: S105 -- published on purpose, demo only
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+SITE_URL = "http://127.0.0.1:8000"
 SEED = 2026
 BOOKING_DAYS = 21
 ADMIN_GROUP = "office admin"
@@ -116,10 +116,13 @@ SUMMARIES = {
 class Command(BaseCommand):
     help = "Load a demo township justice office with lawyers, staff, residents and bookings."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--site-url", default=SITE_URL, help="Where the site is served.")
+
     def handle(self, *args, **options):
         # Printed after the commit, so that a closed pipe cannot undo the load.
         office, staff, residents = self._load()
-        self._print_logins(office, staff, residents)
+        self._print_logins(office, staff, residents, site_url=options["site_url"].rstrip("/"))
 
     @transaction.atomic
     def _load(self):
@@ -212,7 +215,7 @@ class Command(BaseCommand):
             for _ in range(office.max_active_bookings):
                 book(resident)
 
-    def _print_logins(self, office, staff, residents) -> None:
+    def _print_logins(self, office, staff, residents, *, site_url: str) -> None:
         write = self.stdout.write
         appointments = Appointment.objects.filter(office=office)
         write(self.style.SUCCESS(f"Demo office ready: {office.name}, {office.address}"))
@@ -221,7 +224,7 @@ class Command(BaseCommand):
             f"{appointments.filter(status=Status.BOOKED).count()} booked and "
             f"{appointments.filter(status=Status.CANCELLED).count()} cancelled appointments."
         )
-        write(f"\nAdmin site: {ADMIN_URL} (the office admin signs in there)")
+        write(f"\nSite: {site_url}/   Admin: {site_url}/admin/ (the office admin signs in there)")
         write(f"Password of every demo staff login, for this demo only: {DEMO_PASSWORD}")
         for user in staff:
             write(f"  {user.role:<13} {user.email:<22} {user.display_name}")
