@@ -5,6 +5,7 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from booking.dbfunctions import EpochCeil, EpochFloor
 from booking.models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -15,7 +16,14 @@ from booking.models import (
     TimeOff,
     Topic,
 )
-from booking.slots import Busy, Policy, Rule, Slot, available_slots, bookable_days, day_bounds
+from booking.slots import Policy, Rule, Slot, available_slots, bookable_days, day_bounds
+
+
+def _as_epoch_rows(queryset) -> list[tuple[int, int, int]]:
+    """``(lawyer_id, start, end)`` in epoch seconds, rounded outwards, in no order."""
+    return list(
+        queryset.order_by().values_list("lawyer_id", EpochFloor("starts_at"), EpochCeil("ends_at"))
+    )
 
 
 def get_policy(office: Office) -> Policy:
@@ -49,14 +57,18 @@ def list_free_slots(
     if first_day > last_day:
         return []
 
-    rules_qs = AvailabilityRule.objects.filter(
-        office=office,
-        lawyer__is_active=True,
-        lawyer__offices=office,
-        lawyer__topics=topic,
-    ).filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=last_day),
-        Q(valid_until__isnull=True) | Q(valid_until__gte=first_day),
+    rules_qs = (
+        AvailabilityRule.objects.filter(
+            office=office,
+            lawyer__is_active=True,
+            lawyer__offices=office,
+            lawyer__topics=topic,
+        )
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=last_day),
+            Q(valid_until__isnull=True) | Q(valid_until__gte=first_day),
+        )
+        .order_by()
     )
     if lawyer is not None:
         rules_qs = rules_qs.filter(lawyer=lawyer)
@@ -78,22 +90,21 @@ def list_free_slots(
 
     lawyer_ids = {rule.lawyer_id for rule in rules}
     range_start, range_end = day_bounds(first_day, last_day, tz)
-    appointments = Appointment.objects.filter(
-        lawyer_id__in=lawyer_ids,
-        status__in=BLOCKING_STATUSES,
-        starts_at__lt=range_end,
-        ends_at__gt=range_start,
-    )
-    if ignore_appointment_id is not None:
-        appointments = appointments.exclude(pk=ignore_appointment_id)
-    busy = []
+    busy: list[tuple[int, int, int]] = []
     if count_appointments:
-        busy = [Busy(*row) for row in appointments.values_list("lawyer_id", "starts_at", "ends_at")]
-    busy.extend(
-        Busy(*row)
-        for row in TimeOff.objects.filter(
+        appointments = Appointment.objects.filter(
+            lawyer_id__in=lawyer_ids,
+            status__in=BLOCKING_STATUSES,
+            starts_at__lt=range_end,
+            ends_at__gt=range_start,
+        )
+        if ignore_appointment_id is not None:
+            appointments = appointments.exclude(pk=ignore_appointment_id)
+        busy += _as_epoch_rows(appointments)
+    busy += _as_epoch_rows(
+        TimeOff.objects.filter(
             lawyer_id__in=lawyer_ids, starts_at__lt=range_end, ends_at__gt=range_start
-        ).values_list("lawyer_id", "starts_at", "ends_at")
+        )
     )
     return available_slots(
         rules=rules,

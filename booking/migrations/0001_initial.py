@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
                 ('starts_at', models.DateTimeField(verbose_name='starts at')),
                 ('ends_at', models.DateTimeField(verbose_name='ends at')),
                 ('mode', models.CharField(choices=[('in_person', 'In person'), ('phone', 'By phone')], default='in_person', max_length=20, verbose_name='mode')),
-                ('status', models.CharField(choices=[('booked', 'Booked'), ('cancelled', 'Cancelled'), ('attended', 'Attended'), ('no_show', 'Did not come')], db_index=True, default='booked', max_length=20, verbose_name='status')),
+                ('status', models.CharField(choices=[('booked', 'Booked'), ('cancelled', 'Cancelled'), ('attended', 'Attended'), ('no_show', 'Did not come')], default='booked', max_length=20, verbose_name='status')),
                 ('summary', models.TextField(blank=True, verbose_name='what it is about')),
                 ('opposing_party', models.CharField(blank=True, help_text='Used only to check that the lawyer has not advised the other side.', max_length=200, verbose_name='other party')),
                 ('needs_interpreter', models.BooleanField(default=False, verbose_name='needs an interpreter')),

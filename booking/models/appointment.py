@@ -58,9 +58,7 @@ class Appointment(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     mode = models.CharField(_("mode"), max_length=20, choices=Mode, default=Mode.IN_PERSON)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status, default=Status.BOOKED, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.BOOKED)
     summary = models.TextField(_("what it is about"), blank=True)
     opposing_party = models.CharField(
         _("other party"),

@@ -45,7 +45,7 @@ def test_a_rule_applies_only_on_its_weekday_and_within_its_validity():
 
 
 def test_a_busy_interval_removes_overlapping_slots_and_keeps_back_to_back_ones():
-    busy = Busy(
+    busy = Busy.between(
         1,
         dt.datetime(2026, 12, 7, 9, 30, tzinfo=SHANGHAI),
         dt.datetime(2026, 12, 7, 10, 15, tzinfo=SHANGHAI),
@@ -56,6 +56,16 @@ def test_a_busy_interval_removes_overlapping_slots_and_keeps_back_to_back_ones()
         "11:00",
         "11:30",
     ]
+
+
+def test_busy_time_rounds_outwards_to_whole_seconds():
+    start = dt.datetime(2026, 12, 7, 9, 59, 59, 500_000, tzinfo=SHANGHAI)
+    end = dt.datetime(2026, 12, 7, 10, 30, 0, 1, tzinfo=SHANGHAI)
+    busy = Busy.between(1, start, end)
+    assert busy.end - busy.start == 30 * 60 + 2
+    # Busy from 9:59:59.5 to 10:30:00.000001: the slots at 9:30 and 10:30 overlap it by a
+    # fraction of a second, and are not offered either.
+    assert local_starts(slots_on(MONDAY, [MORNING], busy=[busy])) == ["09:00", "11:00", "11:30"]
 
 
 def test_busy_time_of_another_lawyer_does_not_matter():
@@ -172,12 +182,10 @@ def rules(draw):
 
 @st.composite
 def busy_intervals(draw):
-    start = BASE + timedelta(minutes=draw(st.integers(0, 60 * 24 * 50)) // 5 * 5)
-    return Busy(
-        lawyer_id=draw(st.integers(1, 3)),
-        start=start,
-        end=start + timedelta(minutes=draw(st.integers(1, 60 * 24 * 2))),
-    )
+    # Any second, not only whole minutes: rounding must never shrink busy time.
+    start = BASE + timedelta(seconds=draw(st.integers(0, 86_400 * 50)))
+    end = start + timedelta(seconds=draw(st.integers(1, 86_400 * 2)))
+    return Busy.between(draw(st.integers(1, 3)), start, end)
 
 
 scenarios = st.fixed_dictionaries(
@@ -208,8 +216,8 @@ def run(scenario, busy=None):
     )
 
 
-def overlaps(a_start, a_end, b_start, b_end):
-    return a_start < b_end and b_start < a_end
+def overlaps(slot: Slot, busy: Busy) -> bool:
+    return slot.start.timestamp() < busy.end and busy.start < slot.end.timestamp()
 
 
 def rule_of(slot: Slot, scenario) -> Rule | None:
@@ -248,12 +256,12 @@ def expected_slots(scenario) -> set[Slot]:
                 start = wall.replace(tzinfo=tz).astimezone(UTC)
                 exists = start.astimezone(tz).replace(tzinfo=None) == wall
                 end = start + timedelta(minutes=rule.slot_minutes)
+                slot = Slot(start, end, rule.lawyer_id, rule.mode)
                 free = not any(
-                    b.lawyer_id == rule.lawyer_id and overlaps(start, end, b.start, b.end)
-                    for b in scenario["busy"]
+                    b.lawyer_id == rule.lawyer_id and overlaps(slot, b) for b in scenario["busy"]
                 )
                 if exists and free and start >= now + policy.min_notice:
-                    found.add(Slot(start, end, rule.lawyer_id, rule.mode))
+                    found.add(slot)
                 wall += timedelta(minutes=rule.slot_minutes)
     return found
 
@@ -264,7 +272,7 @@ def test_no_offered_slot_overlaps_busy_time_of_its_lawyer(scenario):
     for slot in run(scenario):
         for busy in scenario["busy"]:
             if busy.lawyer_id == slot.lawyer_id:
-                assert not overlaps(slot.start, slot.end, busy.start, busy.end)
+                assert not overlaps(slot, busy)
 
 
 @settings(max_examples=300, deadline=None)
@@ -297,7 +305,7 @@ def test_a_cancelled_appointment_frees_its_slot(scenario, data):
     if not offered:
         return
     slot = data.draw(st.sampled_from(offered))
-    booked = Busy(slot.lawyer_id, slot.start, slot.end)
+    booked = Busy.between(slot.lawyer_id, slot.start, slot.end)
     assert slot not in run(scenario, busy=[*scenario["busy"], booked])
     # Cancelling removes it from the busy time again: the same slot comes back.
     assert slot in run(scenario, busy=list(scenario["busy"]))
