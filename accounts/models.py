@@ -67,6 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         choices=[("zh-hans", "简体中文"), ("en", "English")],
         default="zh-hans",
     )
+    sms_reminders = models.BooleanField(
+        _("reminders by SMS"),
+        default=True,
+        help_text=_("Confirmations and sign-in codes are sent either way."),
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.RESIDENT)
     office = models.ForeignKey(
         "booking.Office",

@@ -4,7 +4,7 @@ Each service runs in one transaction that first locks the rows its decision depe
 always in the same order (resident, then lawyers by id, then the appointment), re-checks
 the request against the slot engine, and writes. The database's own overlap rule is the
 last line of defence: if it fires, the caller gets ``SlotTaken`` like any other loser of
-a race.
+a race. The resident's text messages are written to the outbox in the same transaction.
 """
 
 from datetime import datetime
@@ -25,6 +25,7 @@ from booking.errors import (
 from booking.models import Appointment, Lawyer, Office, Status, Topic
 from booking.reference import new_reference
 from booking.slots import Slot
+from sms.services import notify_booked, notify_cancelled, notify_rescheduled
 
 REFERENCE_ATTEMPTS = 5
 
@@ -156,6 +157,7 @@ def book_appointment(
         )
         appointment.full_clean(exclude=["reference"], validate_constraints=False)
         _insert_with_new_reference(appointment)
+        notify_booked(appointment, now=now)
     return appointment
 
 
@@ -176,13 +178,17 @@ def cancel_appointment(*, appointment: Appointment, by, now: datetime | None = N
     now = now or timezone.now()
     with transaction.atomic():
         appointment = (
-            Appointment.objects.select_for_update().select_related("office").get(pk=appointment.pk)
+            # Only the appointment row is locked, not the joined office and resident.
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("office", "resident")
+            .get(pk=appointment.pk)
         )
         _check_changeable(appointment, by=by, now=now)
         appointment.status = Status.CANCELLED
         appointment.cancelled_at = now
         appointment.sequence += 1
         appointment.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        notify_cancelled(appointment, now=now)
     return appointment
 
 
@@ -205,8 +211,8 @@ def reschedule_appointment(
         _lock_resident(appointment.resident_id)
         _lock_lawyers(appointment.lawyer_id, new_lawyer_id)
         appointment = (
-            Appointment.objects.select_for_update()
-            .select_related("office", "topic", "lawyer")
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("office", "topic", "lawyer", "resident")
             .get(pk=appointment.pk)
         )
         _check_changeable(appointment, by=by, now=now)
@@ -229,4 +235,5 @@ def reschedule_appointment(
             appointment,
             update_fields=["lawyer", "starts_at", "ends_at", "mode", "sequence", "updated_at"],
         )
+        notify_rescheduled(appointment, now=now)
     return appointment

@@ -5,6 +5,7 @@ The embedded default is a SQLite file under ``var/``; production sets ``DATABASE
 fallback secret: a missing ``SECRET_KEY`` stops the process at start.
 """
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -42,6 +43,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_json(name: str, default):
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be JSON.") from None
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -69,8 +80,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "phonenumber_field",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "booking",
+    "sms",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +168,32 @@ PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"
 # Regions whose mobile numbers may sign up (SMS must reach them).
 MOBILE_NUMBER_REGIONS = env_list("MOBILE_NUMBER_REGIONS", "CN")
+
+# Background work: Django's tasks API on the database (django-tasks-db); `make run`
+# starts one worker beside the web server (manage.py db_worker).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "sms"],
+    }
+}
+
+# Text messages (sms/). The backend is chosen like Django's e-mail backends:
+#   sms.backends.console.ConsoleBackend   prints (the development default)
+#   sms.backends.file.FileBackend         one JSON line per message in SMS_OPTIONS["path"]
+#   sms.backends.locmem.LocmemBackend     in memory, for tests
+#   sms.backends.alibaba.AlibabaBackend, sms.backends.tencent.TencentBackend,
+#   sms.backends.twilio.TwilioBackend      real providers; credentials in SMS_OPTIONS
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "sms.backends.console.ConsoleBackend" if DEBUG else "")
+SMS_OPTIONS = env_json("SMS_OPTIONS", {})
+# Message name (e.g. "confirmation", "reminder_safe") → the provider's template id.
+SMS_TEMPLATE_IDS = env_json("SMS_TEMPLATE_IDS", {})
+# At most this many messages to one number per day (office time): protects against pumping.
+SMS_DAILY_CAP_PER_NUMBER = env_int("SMS_DAILY_CAP_PER_NUMBER", 10)
+# At most this many sign-in codes requested from one IP address per hour.
+SMS_CODES_PER_IP_PER_HOUR = env_int("SMS_CODES_PER_IP_PER_HOUR", 20)
+# The secret path segment of the providers' delivery-report callbacks.
+SMS_CALLBACK_TOKEN = os.environ.get("SMS_CALLBACK_TOKEN", "")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

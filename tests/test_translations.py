@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["accounts", "booking", "config", "templates", "locale", "manage.py"]
+SOURCES = ["accounts", "booking", "sms", "config", "templates", "locale", "manage.py"]
 LANGUAGES = ["zh_Hans", "en"]
 
 

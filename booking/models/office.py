@@ -1,7 +1,7 @@
 """Offices with their booking policy, and the areas of law residents choose from."""
 
 import zoneinfo
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,11 +10,27 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 UNKNOWN_TIME_ZONE = _("Unknown time zone.")
+BAD_REMINDER_HOURS = _("Enter whole hours separated by commas, for example 24,2.")
 
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(UNKNOWN_TIME_ZONE, code="unknown_time_zone")
+
+
+def parse_reminder_hours(value: str) -> list[int]:
+    """``"24, 2"`` → ``[24, 2]``; raises ValueError for anything else."""
+    hours = [int(part) for part in value.replace("，", ",").split(",") if part.strip()]
+    if any(hour <= 0 or hour > 24 * 14 for hour in hours):
+        raise ValueError(value)
+    return sorted(set(hours), reverse=True)
+
+
+def validate_reminder_hours(value: str) -> None:
+    try:
+        parse_reminder_hours(value)
+    except ValueError:
+        raise ValidationError(BAD_REMINDER_HOURS, code="bad_reminder_hours") from None
 
 
 class Office(models.Model):
@@ -52,6 +68,18 @@ class Office(models.Model):
         help_text=_("How many upcoming consultations one resident may hold at this office."),
     )
 
+    reminder_hours = models.CharField(
+        _("reminders (hours before)"),
+        max_length=50,
+        default="24,2",
+        validators=[validate_reminder_hours],
+        help_text=_("When residents get a reminder SMS, e.g. 24,2. Empty: no reminders."),
+    )
+    quiet_hours_start = models.TimeField(
+        _("no messages from"), default=time(21, 0), help_text=_("Office time.")
+    )
+    quiet_hours_end = models.TimeField(_("no messages until"), default=time(8, 0))
+
     class Meta:
         verbose_name = _("office")
         verbose_name_plural = _("offices")
@@ -80,6 +108,10 @@ class Office(models.Model):
     @property
     def cancel_cutoff(self) -> timedelta:
         return timedelta(minutes=self.cancel_cutoff_minutes)
+
+    @property
+    def reminder_offsets(self) -> list[timedelta]:
+        return [timedelta(hours=hours) for hours in parse_reminder_hours(self.reminder_hours)]
 
 
 class Topic(models.Model):

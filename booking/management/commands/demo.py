@@ -37,6 +37,7 @@ ADMIN_PERMISSIONS = {
     "booking.timeoff": ("view", "add", "change", "delete"),
     "booking.appointment": ("view",),
     "accounts.user": ("view", "add", "change"),
+    "sms.message": ("view",),
 }
 
 OFFICE = {

@@ -1,0 +1,267 @@
+"""Which messages are written to the outbox, and when they may go out.
+
+Booking services call ``notify_*`` inside their own transaction, so an outbox row exists
+exactly when the booking change does. Each row also enqueues its delivery task in that
+transaction (the task queue is a database table too): nothing is lost between commit and
+enqueue. Delivery re-checks everything (``skip_reason``) because a queued reminder is
+never cancelled, only skipped.
+"""
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Appointment, Mode, Status
+from booking.reference import format_reference
+from sms.models import Kind, Message, MessageStatus
+from sms.rules import end_of_quiet, reminder_time
+
+LOGIN_CODE_MINUTES = 10
+# A reminder due this soon after the confirmation would only repeat it.
+REMINDER_MIN_GAP = dt.timedelta(hours=1)
+
+DAILY_CAP_REACHED = _(
+    "This number has received the most text messages allowed in one day. "
+    "Please try again tomorrow, or call the office."
+)
+TOO_MANY_CODES_FROM_HERE = _(
+    "Too many codes were requested from this network. Please wait an hour and try again."
+)
+
+# Messages that only make sense while their appointment stays as it was.
+ABOUT_A_BOOKED_APPOINTMENT = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULE)
+SKIP_CANCELLED = "appointment no longer booked"
+SKIP_CHANGED = "appointment changed since (sequence)"
+SKIP_STARTED = "appointment already started"
+SKIP_OPTED_OUT = "resident switched reminders off"
+SKIP_NO_NUMBER = "no mobile number"
+
+
+class SmsLimitReached(Exception):
+    def __init__(self, message):
+        self.message = str(message)
+        super().__init__(self.message)
+
+
+def _enqueue_delivery(message: Message) -> None:
+    from sms.tasks import deliver_message
+
+    deliver_message.using(run_after=message.not_before).enqueue(message.pk)
+
+
+@transaction.atomic
+def queue_message(
+    *,
+    kind: str,
+    template: str,
+    recipient: str,
+    params: dict,
+    language: str,
+    idempotency_key: str,
+    not_before: dt.datetime,
+    appointment: Appointment | None = None,
+) -> Message:
+    """Write one message to the outbox (once per key) and enqueue its delivery."""
+    message, created = Message.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "kind": kind,
+            "template": template,
+            "recipient": recipient,
+            "params": params,
+            "language": language,
+            "not_before": not_before,
+            "appointment": appointment,
+            "appointment_sequence": appointment.sequence if appointment else None,
+        },
+    )
+    if created:
+        _enqueue_delivery(message)
+    return message
+
+
+def _quiet(office):
+    return {"tz": office.tz, "start": office.quiet_hours_start, "end": office.quiet_hours_end}
+
+
+def _language(user) -> str:
+    return user.preferred_language or settings.LANGUAGE_CODE
+
+
+def appointment_params(appointment: Appointment, language: str) -> dict[str, str]:
+    """Date, time, place, reference and signature in the resident's language."""
+    office = appointment.office
+    local = appointment.starts_at.astimezone(office.tz)
+    with translation.override(language):
+        if language.startswith("en"):
+            date = local.strftime("%a %-d %b")
+        else:
+            date = f"{local.month}月{local.day}日（周{'一二三四五六日'[local.weekday()]}）"
+        place = (
+            str(_("by phone, the lawyer will call you"))
+            if appointment.mode == Mode.PHONE
+            else office.address
+        )
+    return {
+        "date": date,
+        "time": local.strftime("%H:%M"),
+        "place": place,
+        "reference": format_reference(appointment.reference),
+        "office_name": office.name,
+        "office_phone": office.phone,
+    }
+
+
+def _appointment_message(
+    appointment: Appointment, *, kind: str, key: str, not_before: dt.datetime
+) -> Message | None:
+    resident = appointment.resident
+    if not resident.phone:
+        return None  # the desk gives people without a phone a printed slip
+    language = _language(resident)
+    template = f"{kind}_safe" if appointment.safe_contact else kind
+    return queue_message(
+        kind=kind,
+        template=template,
+        recipient=str(resident.phone),
+        params=appointment_params(appointment, language),
+        language=language,
+        idempotency_key=f"{key}:{appointment.pk}:{appointment.sequence}",
+        not_before=not_before,
+        appointment=appointment,
+    )
+
+
+def _queue_reminders(appointment: Appointment, *, first_message_at: dt.datetime, now) -> None:
+    if not appointment.resident.sms_reminders:
+        return
+    office = appointment.office
+    for offset in office.reminder_offsets:
+        at = reminder_time(
+            appointment.starts_at - offset,
+            starts_at=appointment.starts_at,
+            now=now,
+            **_quiet(office),
+        )
+        if at is None or at < first_message_at + REMINDER_MIN_GAP:
+            continue
+        hours = int(offset.total_seconds() // 3600)
+        _appointment_message(
+            appointment, kind=Kind.REMINDER, key=f"reminder-{hours}h", not_before=at
+        )
+
+
+def notify_booked(appointment: Appointment, *, now: dt.datetime | None = None) -> None:
+    """Confirmation now (or when quiet hours end) and the office's reminders."""
+    now = now or timezone.now()
+    at = end_of_quiet(now, **_quiet(appointment.office))
+    _appointment_message(appointment, kind=Kind.CONFIRMATION, key="confirmation", not_before=at)
+    _queue_reminders(appointment, first_message_at=at, now=now)
+
+
+def notify_rescheduled(appointment: Appointment, *, now: dt.datetime | None = None) -> None:
+    """The new time, and reminders for it; reminders of the old time will be skipped."""
+    now = now or timezone.now()
+    at = end_of_quiet(now, **_quiet(appointment.office))
+    _appointment_message(appointment, kind=Kind.RESCHEDULE, key="reschedule", not_before=at)
+    _queue_reminders(appointment, first_message_at=at, now=now)
+
+
+def notify_cancelled(appointment: Appointment, *, now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
+    at = end_of_quiet(now, **_quiet(appointment.office))
+    _appointment_message(appointment, kind=Kind.CANCELLATION, key="cancellation", not_before=at)
+
+
+def notify_follow_up(
+    *, appointment: Appointment, by_date: dt.date, link: str, now: dt.datetime | None = None
+) -> Message | None:
+    """Invite the resident of ``appointment`` to book a follow-up before ``by_date``."""
+    now = now or timezone.now()
+    resident = appointment.resident
+    if not resident.phone:
+        return None
+    office = appointment.office
+    language = _language(resident)
+    if language.startswith("en"):
+        date = by_date.strftime("%a %-d %b")
+    else:
+        date = f"{by_date.month}月{by_date.day}日"
+    return queue_message(
+        kind=Kind.FOLLOW_UP,
+        template="follow_up_safe" if appointment.safe_contact else "follow_up",
+        recipient=str(resident.phone),
+        params={
+            "by_date": date,
+            "link": link,
+            "office_name": office.name,
+            "office_phone": office.phone,
+        },
+        language=language,
+        idempotency_key=f"follow-up:{appointment.pk}:{by_date.isoformat()}",
+        not_before=end_of_quiet(now, **_quiet(office)),
+        appointment=appointment,
+    )
+
+
+def _count_today(recipient: str, now: dt.datetime) -> int:
+    local_midnight = dt.datetime.combine(
+        timezone.localtime(now).date(), dt.time(0), timezone.get_current_timezone()
+    )
+    return (
+        Message.objects.filter(recipient=recipient, created_at__gte=local_midnight)
+        .exclude(status__in=[MessageStatus.SKIPPED, MessageStatus.FAILED])
+        .count()
+    )
+
+
+def send_login_code(
+    *, phone: str, code: str, language: str, ip: str | None = None, now=None
+) -> Message:
+    """Queue a sign-in code: at any hour, whatever the reminder setting, within limits."""
+    now = now or timezone.now()
+    if ip:
+        key = f"sms:codes-per-ip:{ip}:{now:%Y%m%d%H}"
+        cache.add(key, 0, timeout=3600)
+        if cache.incr(key) > settings.SMS_CODES_PER_IP_PER_HOUR:
+            raise SmsLimitReached(TOO_MANY_CODES_FROM_HERE)
+    with transaction.atomic():
+        if _count_today(phone, now) >= settings.SMS_DAILY_CAP_PER_NUMBER:
+            raise SmsLimitReached(DAILY_CAP_REACHED)
+        return queue_message(
+            kind=Kind.LOGIN_CODE,
+            template="login_code",
+            recipient=phone,
+            params={"code": code, "minutes": str(LOGIN_CODE_MINUTES)},
+            language=language,
+            idempotency_key=f"login-code:{phone}:{uuid.uuid4().hex}",
+            not_before=now,
+        )
+
+
+def skip_reason(message: Message, *, now: dt.datetime) -> str | None:
+    """Why a due message must not be sent any more, or None to send it."""
+    appointment = message.appointment
+    if message.kind not in ABOUT_A_BOOKED_APPOINTMENT or appointment is None:
+        return None
+    if appointment.status != Status.BOOKED:
+        return SKIP_CANCELLED
+    if appointment.sequence != message.appointment_sequence:
+        return SKIP_CHANGED
+    if appointment.starts_at <= now:
+        return SKIP_STARTED
+    if message.kind == Kind.REMINDER and not appointment.resident.sms_reminders:
+        return SKIP_OPTED_OUT
+    return None
+
+
+def next_allowed_time(message: Message, *, now: dt.datetime) -> dt.datetime:
+    """``now``, or the end of the office's quiet hours (sign-in codes: always ``now``)."""
+    if message.kind == Kind.LOGIN_CODE or message.appointment is None:
+        return now
+    return end_of_quiet(now, **_quiet(message.appointment.office))
