@@ -6,3 +6,6 @@ class SmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "sms"
     verbose_name = _("Text messages")
+
+    def ready(self):
+        from sms import checks  # noqa: F401  (registers the start-up checks)

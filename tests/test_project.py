@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "legal-aid.example.org",
     "DATABASE_URL": "postgres://legalaid@db.example.invalid/legalaid",
+    "SMS_BACKEND": "sms.backends.tencent.TencentBackend",
 }
 
 
@@ -50,6 +51,12 @@ def test_a_malformed_boolean_setting_is_refused_clearly():
     result = manage("check", env={**PRODUCTION_ENV, "DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_production_without_an_sms_backend_refuses_to_start():
+    result = manage("check", env={**PRODUCTION_ENV, "SMS_BACKEND": ""})
+    assert result.returncode != 0
+    assert "sms.E001" in result.stderr
 
 
 def test_models_and_migrations_agree():

@@ -1,0 +1,196 @@
+"""Alibaba Cloud SMS (Dysmsapi 2017-05-25, ``SendSms``) through the official SDK.
+
+Options (``settings.SMS_OPTIONS`` merged with keyword arguments):
+
+``access_key_id``, ``access_key_secret``
+    The AccessKey of a RAM user allowed ``dysms:SendSms``. Required.
+``sign_name``
+    The approved signature. Alibaba puts it in front of every text as 【sign_name】, so it
+    is the first thing the recipient, or anyone else holding the phone, reads. Required.
+``sign_name_safe``
+    A neutral approved signature used when ``sms.safe_contact`` is set: the office's own
+    name in 【…】 would reveal that the owner of the phone is in touch with a legal-aid
+    office. Without it such a message fails permanently (``sign_name_safe_missing``) rather
+    than go out under the office's name.
+``endpoint`` (default ``dysmsapi.aliyuncs.com``), ``protocol`` (``HTTPS``), ``region``
+    (``cn-hangzhou``). Tests point ``endpoint`` at a local server with ``protocol="HTTP"``.
+``timeout``
+    Seconds allowed for connecting and again for the answer (default 10; Alibaba advises at
+    least 1 second for mainland messages).
+
+The template code is ``settings.SMS_TEMPLATE_IDS[sms.template]``, read at each send. The
+parameters go as the ``TemplateParam`` JSON object, every value a string (Alibaba refuses
+numbers with ``isv.INVALID_JSON_PARAM``). Mainland numbers are sent without ``+86``, others
+as country code and number without ``+`` (the format of the ``PhoneNumbers`` parameter).
+The idempotency key goes as ``OutId``, which Alibaba limits to fewer than 256 characters;
+a longer key is sent as its SHA-256, and then no longer matches ``out_id`` in reports.
+
+Known limits:
+
+- Alibaba does not drop a repeated ``OutId`` (its documentation: SendSms "does not support
+  idempotence"), hence ``honours_idempotency_key = False``.
+- A timeout is a ``TemporaryError`` although Alibaba may have accepted the message, so a
+  retry can send it twice. Its delivery report still finds the row through ``out_id``
+  (sms/reports.py).
+- The SDK's own retries stay off (no ``retry_options``): one ``send`` is one HTTP
+  request, and the delivery worker alone decides about retries.
+- Business errors arrive in an HTTP 200 body with ``Code`` other than ``OK``. Only codes
+  that condemn this very message (number, template, signature, parameters, content) are
+  permanent; rate limits, balance, permissions, Alibaba's own faults and any code not
+  listed below are temporary. An unknown code costs a few bounded retries; treating it as
+  permanent could silently lose a reminder to a transient condition. A refused request
+  sent nothing, so retrying it cannot send a message twice.
+"""
+
+import hashlib
+import json
+
+from alibabacloud_dysmsapi20170525.client import Client
+from alibabacloud_dysmsapi20170525.models import SendSmsRequest
+from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+from alibabacloud_tea_openapi.utils_models import Config
+from darabonba.exceptions import UnretryableException
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from Tea.exceptions import TeaException
+
+from sms.backends.base import (
+    BaseBackend,
+    OutgoingSMS,
+    PermanentError,
+    SendResult,
+    SmsError,
+    TemporaryError,
+)
+
+DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
+DEFAULT_REGION = "cn-hangzhou"
+DEFAULT_TIMEOUT = 10.0
+#: ``OutId`` must be shorter than this (Alibaba SMS API reference, SendBatchSms/SendSms).
+OUT_ID_LIMIT = 256
+
+#: Codes after which the same request can never succeed (Alibaba "API错误码",
+#: https://help.aliyun.com/document_detail/101346.html). Everything else is temporary.
+PERMANENT_CODES = frozenset(
+    {
+        "isv.MOBILE_NUMBER_ILLEGAL",  # the number's format is wrong
+        "isv.MOBILE_COUNT_OVER_LIMIT",
+        "isv.DOMESTIC_NUMBER_NOT_SUPPORTED",  # international template, mainland number
+        "isv.SMS_TEMPLATE_ILLEGAL",  # template unknown to this account or not approved
+        "isv.TEMPLATE_MISSING_PARAMETERS",
+        "isv.TEMPLATE_PARAMS_ILLEGAL",
+        "isv.INVALID_PARAMETERS",
+        "isv.INVALID_JSON_PARAM",
+        "isv.PARAM_LENGTH_LIMIT",
+        "isv.PARAM_NOT_SUPPORT_URL",
+        "isv.BLACK_KEY_CONTROL_LIMIT",  # a forbidden keyword in a parameter
+        "isv.SMS_CONTENT_ILLEGAL",
+        "isv.SMS_SIGNATURE_ILLEGAL",  # signature unknown or not approved
+        "isv.SMS_SIGN_ILLEGAL",
+        "isv.SIGN_STATE_ILLEGAL",
+        "isv.SMS_SIGNATURE_SCENE_ILLEGAL",  # verification-code signature on a notice
+        "isv.EXTEND_CODE_ERROR",
+    }
+)
+
+TEMPLATE_ID_MISSING = "template_id_missing"
+SIGN_NAME_SAFE_MISSING = "sign_name_safe_missing"
+
+
+def error_for(code: str, detail: str = "") -> SmsError:
+    """The error a business ``Code`` means for this message."""
+    error_class = PermanentError if code in PERMANENT_CODES else TemporaryError
+    return error_class(code, detail)
+
+
+def phone_number(e164: str) -> str:
+    """``+8613800138000`` → ``13800138000``; ``+85291234567`` → ``85291234567``."""
+    if e164.startswith("+86"):
+        return e164.removeprefix("+86")
+    return e164.removeprefix("+")
+
+
+def out_id(idempotency_key: str) -> str:
+    if len(idempotency_key) < OUT_ID_LIMIT:
+        return idempotency_key
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()
+
+
+class AlibabaBackend(BaseBackend):
+    honours_idempotency_key = False
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        missing = [
+            name
+            for name in ("access_key_id", "access_key_secret", "sign_name")
+            if not options.get(name)
+        ]
+        if missing:
+            raise ImproperlyConfigured(
+                f"AlibabaBackend needs SMS_OPTIONS {', '.join(missing)} (Alibaba Cloud SMS)."
+            )
+        self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
+        milliseconds = max(1, round(self.timeout * 1000))
+        self.client = Client(
+            Config(
+                access_key_id=options["access_key_id"],
+                access_key_secret=options["access_key_secret"],
+                endpoint=options.get("endpoint", DEFAULT_ENDPOINT),
+                protocol=options.get("protocol", "HTTPS"),
+                region_id=options.get("region", DEFAULT_REGION),
+                connect_timeout=milliseconds,
+                read_timeout=milliseconds,
+            )
+        )
+
+    def send(self, sms: OutgoingSMS) -> SendResult:
+        request = SendSmsRequest(
+            phone_numbers=phone_number(sms.to),
+            sign_name=self.sign_name(sms),
+            template_code=template_code(sms.template),
+            out_id=out_id(sms.idempotency_key),
+        )
+        if sms.params:
+            request.template_param = json.dumps(
+                {name: str(value) for name, value in sms.params.items()}, ensure_ascii=False
+            )
+        try:
+            response = self.client.send_sms(request)
+        except UnretryableException as exc:
+            # No HTTP answer. The underlying message may quote the request URL, which holds
+            # the number and the parameters (a sign-in code): it stays out of the outbox.
+            if "timed out" in str(exc.inner_exception):
+                raise TemporaryError("timeout", f"no answer within {self.timeout:g}s") from exc
+            raise TemporaryError("network_error", type(exc.inner_exception).__name__) from exc
+        except AlibabaCloudException as exc:  # an HTTP error status from the gateway
+            raise error_for(str(exc.code), f"HTTP {exc.status_code}: {exc.message}") from exc
+        except TeaException as exc:
+            raise TemporaryError("sdk_error", type(exc).__name__) from exc
+
+        body = response.body
+        if body is None or body.code != "OK":
+            code = getattr(body, "code", None) or "bad_response"
+            detail = getattr(body, "message", None) or ""
+            request_id = getattr(body, "request_id", None)
+            raise error_for(code, f"{detail} (RequestId {request_id})" if request_id else detail)
+        return SendResult(
+            provider_message_id=body.biz_id or "", extra={"request_id": body.request_id}
+        )
+
+    def sign_name(self, sms: OutgoingSMS) -> str:
+        if not sms.safe_contact:
+            return self.options["sign_name"]
+        if not self.options.get("sign_name_safe"):
+            raise PermanentError(
+                SIGN_NAME_SAFE_MISSING,
+                "safe contact requested but SMS_OPTIONS has no sign_name_safe",
+            )
+        return self.options["sign_name_safe"]
+
+
+def template_code(template: str) -> str:
+    code = settings.SMS_TEMPLATE_IDS.get(template)
+    if not code:
+        raise PermanentError(TEMPLATE_ID_MISSING, f"SMS_TEMPLATE_IDS has no {template!r}")
+    return code

@@ -1,0 +1,209 @@
+"""Tencent Cloud SMS (API 2021-01-11, ``SendSms``) through the official SDK.
+
+Options (``settings.SMS_OPTIONS`` merged with keyword arguments):
+
+``secret_id``, ``secret_key``
+    A CAM API key allowed ``sms:SendSms``. Required.
+``sdk_app_id``
+    The SMS application's SdkAppId (e.g. ``1400006666``). Required.
+``sign_name``
+    The approved signature. Tencent puts it in front of every text as 【sign_name】, so it is
+    the first thing the recipient, or anyone else holding the phone, reads. Required.
+``sign_name_safe``
+    A neutral approved signature used when ``sms.safe_contact`` is set: the office's own
+    name in 【…】 would reveal that the owner of the phone is in touch with a legal-aid
+    office. Without it such a message fails permanently (``sign_name_safe_missing``) rather
+    than go out under the office's name.
+``param_order``
+    Optional. Message name → the names of its parameters in the order of the provider
+    template's ``{1}``, ``{2}`` …, e.g. ``{"confirmation": ["date", "time", "place"]}``.
+    Without an entry the order of ``sms.params`` is used: ``sms.messages.build_sms`` builds
+    it in the order of ``sms.messages.PARAMETERS``, which is written for Tencent. (The
+    order of ``Message.params`` itself means nothing: PostgreSQL's ``jsonb`` does not keep
+    key order.) Parameters not named in an entry are not sent.
+``endpoint`` (default ``sms.tencentcloudapi.com``), ``protocol`` (``https``), ``region``
+    (``ap-guangzhou``). Tests point ``endpoint`` at a local server with ``protocol="http"``;
+    the SDK then builds ``http://<endpoint>/`` and signs that host.
+``timeout``
+    Seconds allowed for connecting and again for the answer (default 10).
+
+The template id is ``settings.SMS_TEMPLATE_IDS[sms.template]``, read at each send; the
+number goes as E.164 (``+86…``); the idempotency key goes as ``SessionContext`` (under 512
+bytes, else its SHA-256), which Tencent only echoes back.
+
+Known limits:
+
+- Tencent does not drop a repeated ``SessionContext``, hence ``honours_idempotency_key =
+  False``; a timeout is a ``TemporaryError`` although Tencent may have accepted the
+  message, so a retry can send it twice.
+- The result for the number is ``SendStatusSet[0].Code`` in a successful answer ("Ok" or
+  an error code); errors about the whole request raise in the SDK. Both are classified
+  alike: the codes below condemn this very message (number, template, signature,
+  parameters, content) and are permanent; rate limits, balance, credentials, Tencent's own
+  faults and any code not listed are temporary, because a reminder lost to a transient
+  condition costs more than a few bounded retries of a request Tencent rejected.
+- The SDK reads an error body only when the answer's Content-Type is exactly
+  ``application/json`` (as Tencent sends it).
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from tencentcloud.common.credential import Credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111.models import SendSmsRequest
+from tencentcloud.sms.v20210111.sms_client import SmsClient
+
+from sms.backends.base import (
+    BaseBackend,
+    OutgoingSMS,
+    PermanentError,
+    SendResult,
+    SmsError,
+    TemporaryError,
+)
+
+DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
+DEFAULT_REGION = "ap-guangzhou"
+DEFAULT_TIMEOUT = 10.0
+#: ``SessionContext`` must be shorter than this many bytes (SendSms API reference).
+SESSION_CONTEXT_LIMIT = 512
+
+#: Codes after which the same request can never succeed (Tencent SMS error codes,
+#: https://cloud.tencent.com/document/api/382/59177, and the SDK's errorcodes.py).
+PERMANENT_CODES = frozenset(
+    {
+        "InvalidParameterValue.IncorrectPhoneNumber",
+        "FailedOperation.PhoneNumberParseFail",
+        "FailedOperation.PhoneNumberInBlacklist",  # the recipient unsubscribed
+        "MissingParameter.EmptyPhoneNumberSet",
+        "LimitExceeded.PhoneNumberCountLimit",
+        "LimitExceeded.AppCountryOrRegionInBlacklist",  # destination country not allowed
+        "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
+        "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone",
+        "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+        "UnsupportedOperation.UnsupportedRegion",
+        "FailedOperation.SignatureIncorrectOrUnapproved",
+        "FailedOperation.MissingSignatureList",
+        "FailedOperation.TemplateIncorrectOrUnapproved",
+        "FailedOperation.TemplateIdNotExist",
+        "FailedOperation.TemplateUnapprovedOrNotExist",
+        "FailedOperation.MissingTemplateList",
+        "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+        "FailedOperation.ContainSensitiveWord",
+        "InvalidParameter.DirtyWordFound",
+        "InvalidParameterValue.ContentLengthLimit",
+        "InvalidParameterValue.TemplateParameterFormatError",
+        "InvalidParameterValue.TemplateParameterLengthLimit",
+        "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+        "InvalidParameterValue.SdkAppIdNotExist",
+    }
+)
+TEMPLATE_ID_MISSING = "template_id_missing"
+SIGN_NAME_SAFE_MISSING = "sign_name_safe_missing"
+PARAM_MISSING = "param_missing"
+
+
+def error_for(code: str, detail: str = "") -> SmsError:
+    error_class = PermanentError if code in PERMANENT_CODES else TemporaryError
+    return error_class(code, detail)
+
+
+def session_context(idempotency_key: str) -> str:
+    if len(idempotency_key.encode()) < SESSION_CONTEXT_LIMIT:
+        return idempotency_key
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()
+
+
+class TencentBackend(BaseBackend):
+    honours_idempotency_key = False
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        missing = [
+            name
+            for name in ("secret_id", "secret_key", "sdk_app_id", "sign_name")
+            if not options.get(name)
+        ]
+        if missing:
+            raise ImproperlyConfigured(
+                f"TencentBackend needs SMS_OPTIONS {', '.join(missing)} (Tencent Cloud SMS)."
+            )
+        self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
+        try:
+            credential = Credential(options["secret_id"], options["secret_key"])
+        except TencentCloudSDKException as exc:
+            raise ImproperlyConfigured(f"TencentBackend: {exc.get_message()}") from exc
+        profile = ClientProfile(
+            httpProfile=HttpProfile(
+                protocol=options.get("protocol", "https"),
+                endpoint=options.get("endpoint", DEFAULT_ENDPOINT),
+                reqTimeout=self.timeout,
+            )
+        )
+        self.client = SmsClient(credential, options.get("region", DEFAULT_REGION), profile)
+
+    def send(self, sms: OutgoingSMS) -> SendResult:
+        request = SendSmsRequest()
+        request.PhoneNumberSet = [sms.to]
+        request.SmsSdkAppId = str(self.options["sdk_app_id"])
+        request.TemplateId = template_id(sms.template)
+        request.SignName = self.sign_name(sms)
+        request.TemplateParamSet = self.template_params(sms)
+        request.SessionContext = session_context(sms.idempotency_key)
+        try:
+            response = self.client.SendSms(request)
+        except TencentCloudSDKException as exc:
+            code = exc.get_code() or "sdk_error"
+            # The message of these two may quote the URL or the raw answer: only the kind
+            # of failure goes into the outbox.
+            if code == "ServerNetworkError":  # an HTTP status other than 200
+                raise TemporaryError("server_error", code) from exc
+            if code == "ClientNetworkError":  # no answer at all
+                if "timed out" in str(exc.get_message()):
+                    raise TemporaryError("timeout", f"no answer within {self.timeout:g}s") from exc
+                raise TemporaryError("network_error", code) from exc
+            detail = exc.get_message() or ""
+            if exc.get_request_id():
+                detail = f"{detail} (RequestId {exc.get_request_id()})"
+            raise error_for(code, detail) from exc
+
+        statuses = response.SendStatusSet or []
+        if not statuses:
+            raise TemporaryError(
+                "bad_response", f"no SendStatusSet (RequestId {response.RequestId})"
+            )
+        status = statuses[0]
+        if status.Code != "Ok":
+            raise error_for(status.Code or "bad_response", status.Message or "")
+        return SendResult(
+            provider_message_id=status.SerialNo or "",
+            extra={"request_id": response.RequestId, "fee": status.Fee},
+        )
+
+    def sign_name(self, sms: OutgoingSMS) -> str:
+        if not sms.safe_contact:
+            return self.options["sign_name"]
+        if not self.options.get("sign_name_safe"):
+            raise PermanentError(
+                SIGN_NAME_SAFE_MISSING,
+                "safe contact requested but SMS_OPTIONS has no sign_name_safe",
+            )
+        return self.options["sign_name_safe"]
+
+    def template_params(self, sms: OutgoingSMS) -> list[str]:
+        order = self.options.get("param_order", {}).get(sms.template, list(sms.params))
+        missing = [name for name in order if name not in sms.params]
+        if missing:
+            raise PermanentError(PARAM_MISSING, f"no value for {', '.join(missing)}")
+        return [str(sms.params[name]) for name in order]
+
+
+def template_id(template: str) -> str:
+    value = settings.SMS_TEMPLATE_IDS.get(template)
+    if not value:
+        raise PermanentError(TEMPLATE_ID_MISSING, f"SMS_TEMPLATE_IDS has no {template!r}")
+    return str(value)

@@ -1,0 +1,97 @@
+"""Twilio Programmable Messaging through the official SDK: sends the whole text.
+
+Options (``settings.SMS_OPTIONS`` merged with keyword arguments):
+
+``account_sid``, ``auth_token``
+    The account's credentials. Required.
+``from_number``
+    The sending number (E.164) or sender id. Required.
+``from_number_safe``
+    The sender used when ``sms.safe_contact`` is set, for an account whose ``from_number``
+    is an alphanumeric sender id naming the office. Twilio adds no signature of its own and
+    sends ``sms.text`` as it is, so with a plain number as sender nothing else is needed;
+    without this option safe-contact messages go from ``from_number``.
+``endpoint``
+    Base URL of the API (default ``https://api.twilio.com``); tests use a local server.
+``edge``, ``region``
+    Twilio's edge and region, unset by default. They come from these options only: the
+    SDK's ``TWILIO_EDGE``/``TWILIO_REGION`` environment variables are not consulted, so
+    that settings stay the one place that decides where messages go.
+``timeout``
+    Seconds allowed for connecting and again for the answer (default 10).
+
+Known limits:
+
+- The Messages API takes no idempotency key, hence ``honours_idempotency_key = False``;
+  a timeout is a ``TemporaryError`` although Twilio may have accepted the message, so a
+  retry can send it twice.
+- Error codes (https://www.twilio.com/docs/api/errors): the ones below condemn this very
+  message (number, opt-out, body, destination) and are permanent; 429/20429, 5xx,
+  credentials and any other code are temporary, because a reminder lost to a transient
+  condition costs more than a few bounded retries of a request Twilio rejected.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from requests import RequestException
+from requests.exceptions import Timeout
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from sms.backends.base import BaseBackend, OutgoingSMS, PermanentError, SendResult, TemporaryError
+
+DEFAULT_TIMEOUT = 10.0
+
+PERMANENT_CODES = frozenset(
+    {
+        21211,  # Invalid 'To' phone number
+        21408,  # Permission to send an SMS has not been enabled for the region
+        21602,  # Message body is required
+        21606,  # The 'From' number is not a valid message-capable number for this destination
+        21610,  # Attempt to send to an unsubscribed recipient (replied STOP)
+        21612,  # The 'To' number cannot be reached from this 'From' number
+        21614,  # 'To' number is not a valid mobile number
+        21617,  # The concatenated message body exceeds the 1600 character limit
+    }
+)
+
+
+class TwilioBackend(BaseBackend):
+    honours_idempotency_key = False
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        missing = [
+            name for name in ("account_sid", "auth_token", "from_number") if not options.get(name)
+        ]
+        if missing:
+            raise ImproperlyConfigured(f"TwilioBackend needs SMS_OPTIONS {', '.join(missing)}.")
+        self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
+        self.client = Client(
+            options["account_sid"],
+            options["auth_token"],
+            http_client=TwilioHttpClient(timeout=self.timeout),
+        )
+        self.client.edge = options.get("edge")
+        self.client.region = options.get("region")
+        if options.get("endpoint"):
+            self.client.api.base_url = options["endpoint"]
+
+    def send(self, sms: OutgoingSMS) -> SendResult:
+        sender = self.options["from_number"]
+        if sms.safe_contact and self.options.get("from_number_safe"):
+            sender = self.options["from_number_safe"]
+        try:
+            message = self.client.messages.create(to=sms.to, from_=sender, body=sms.text)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            code = exc.code or exc.status
+            detail = f"HTTP {exc.status}: {getattr(exc, 'msg', '') or getattr(exc, 'detail', '')}"
+            if code in PERMANENT_CODES:
+                raise PermanentError(str(code), detail) from exc
+            raise TemporaryError(str(code), detail) from exc
+        except Timeout as exc:
+            raise TemporaryError("timeout", f"no answer within {self.timeout:g}s") from exc
+        except RequestException as exc:
+            # Its message quotes the URL; the kind of failure is enough for the outbox.
+            raise TemporaryError("network_error", type(exc).__name__) from exc
+        return SendResult(provider_message_id=message.sid or "", extra={"status": message.status})

@@ -1,0 +1,240 @@
+"""A local HTTP server that answers like the SMS providers' APIs, for the real SDKs to call.
+
+Each test scripts the answers (``FakeProvider.answer``) and reads back what the server
+received (``FakeProvider.requests``): the SDK builds, signs and sends a real HTTP request to
+127.0.0.1, so the backend is tested with nothing of ours or of the SDK replaced.
+
+The answers copy the providers' documented shapes:
+
+- Alibaba Cloud ``SendSms`` (Dysmsapi 2017-05-25): HTTP 200 with ``{"Code": "OK",
+  "Message": "OK", "BizId": …, "RequestId": …}``; business errors are HTTP 200 as well,
+  with another ``Code`` (help.aliyun.com/document_detail/101346.html).
+- Tencent Cloud ``SendSms`` (2021-01-11): ``{"Response": {"SendStatusSet": [{"SerialNo",
+  "PhoneNumber", "Fee", "SessionContext", "Code", "Message", "IsoCode"}], "RequestId"}}``
+  with a per-number ``Code``; errors about the whole request are ``{"Response": {"Error":
+  {"Code", "Message"}, "RequestId"}}``, still HTTP 200 (cloud.tencent.com/document/api/
+  382/55981 and 382/38780). The SDK reads an error only with Content-Type exactly
+  ``application/json``.
+- Twilio ``POST /2010-04-01/Accounts/{sid}/Messages.json``: 201 with the Message resource;
+  errors with ``{"code", "message", "more_info", "status"}`` and the HTTP status.
+"""
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    delay: float = 0.0  # seconds before answering, to outlast a client's timeout
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names in lower case
+    body: bytes = field(repr=False)
+
+    def json(self):
+        return json.loads(self.body)
+
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode()))
+
+
+NO_ANSWER_SCRIPTED = Answer(status=599, body=b'{"error": "no answer scripted"}')
+
+
+class FakeProvider:
+    """An HTTP server on 127.0.0.1 and a free port, answering in a thread per connection."""
+
+    def __init__(self):
+        self.requests: list[ReceivedRequest] = []
+        self._answers: list[Answer] = []
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                fake._handle(self)
+
+            do_GET = do_POST
+
+            def log_message(self, format, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    def answer(self, *answers: Answer) -> None:
+        """Queue the answers to the next requests, in order."""
+        with self._lock:
+            self._answers.extend(answers)
+
+    @property
+    def last(self) -> ReceivedRequest:
+        return self.requests[-1]
+
+    def close(self) -> None:
+        self._closing.set()  # ends the delays of answers still waiting
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        url = urlsplit(handler.path)
+        with self._lock:
+            self.requests.append(
+                ReceivedRequest(
+                    method=handler.command,
+                    path=url.path,
+                    query=dict(parse_qsl(url.query)),
+                    headers={name.lower(): value for name, value in handler.headers.items()},
+                    body=body,
+                )
+            )
+            answer = self._answers.pop(0) if self._answers else NO_ANSWER_SCRIPTED
+        if answer.delay:
+            self._closing.wait(answer.delay)
+        try:
+            handler.send_response(answer.status)
+            handler.send_header("Content-Type", answer.content_type)
+            handler.send_header("Content-Length", str(len(answer.body)))
+            handler.end_headers()
+            handler.wfile.write(answer.body)
+        except OSError:
+            pass  # the client gave up waiting (a timeout test) and closed the connection
+
+
+def _json(data, *, status: int = 200, content_type: str = "application/json") -> Answer:
+    return Answer(status=status, body=json.dumps(data).encode(), content_type=content_type)
+
+
+# Alibaba Cloud ----------------------------------------------------------------------------
+
+ALIBABA_CONTENT_TYPE = "application/json;charset=utf-8"
+
+
+def alibaba_sent(biz_id: str = "900619746936498440^0") -> Answer:
+    return _json(
+        {
+            "Code": "OK",
+            "Message": "OK",
+            "BizId": biz_id,
+            "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990",
+        },
+        content_type=ALIBABA_CONTENT_TYPE,
+    )
+
+
+def alibaba_refused(code: str, message: str) -> Answer:
+    """A business error: HTTP 200, ``Code`` other than OK, no BizId."""
+    return _json(
+        {"Code": code, "Message": message, "RequestId": "A3E2A4F1-0C1C-4D8C-9F2B-6E2E0A5C7B11"},
+        content_type=ALIBABA_CONTENT_TYPE,
+    )
+
+
+# Tencent Cloud ----------------------------------------------------------------------------
+
+
+def tencent_status(
+    *,
+    code: str = "Ok",
+    message: str = "send success",
+    phone: str = "+8613800138000",
+    serial_no: str = "5000:1045710669157053657849499619",
+    session_context: str = "",
+) -> Answer:
+    sent = code == "Ok"
+    return _json(
+        {
+            "Response": {
+                "SendStatusSet": [
+                    {
+                        "SerialNo": serial_no if sent else "",
+                        "PhoneNumber": phone,
+                        "Fee": 1 if sent else 0,
+                        "SessionContext": session_context,
+                        "Code": code,
+                        "Message": message,
+                        "IsoCode": "CN",
+                    }
+                ],
+                "RequestId": "a0aabda6-cf91-4f3e-a81f-9198114a2279",
+            }
+        }
+    )
+
+
+def tencent_error(code: str, message: str) -> Answer:
+    return _json(
+        {
+            "Response": {
+                "Error": {"Code": code, "Message": message},
+                "RequestId": "ed93f3cb-f35e-473f-b9f3-0d451b8b79c6",
+            }
+        }
+    )
+
+
+# Twilio -----------------------------------------------------------------------------------
+
+
+def twilio_created(
+    *, account_sid: str, to: str, from_: str, body: str, sid: str = "SM" + "a" * 32
+) -> Answer:
+    return _json(
+        {
+            "account_sid": account_sid,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": "Mon, 07 Dec 2026 00:00:00 +0000",
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": from_,
+            "num_segments": "1",
+            "price": None,
+            "sid": sid,
+            "status": "queued",
+            "to": to,
+            "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+        },
+        status=201,
+    )
+
+
+def twilio_error(*, status: int, code: int, message: str) -> Answer:
+    return _json(
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+        status=status,
+    )

@@ -1,0 +1,475 @@
+"""The provider backends against a local fake of each provider's HTTP API.
+
+The official SDKs really build, sign and send their requests; the fake server records them
+and answers as the provider documents (tests/sms/fake_providers.py). A timeout is a server
+that answers later than the backend's timeout allows.
+"""
+
+import base64
+import json
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from sms.backends import OutgoingSMS, PermanentError, TemporaryError, get_backend
+from tests.sms.fake_providers import (
+    Answer,
+    FakeProvider,
+    alibaba_refused,
+    alibaba_sent,
+    tencent_error,
+    tencent_status,
+    twilio_created,
+    twilio_error,
+)
+
+ALIBABA = "sms.backends.alibaba.AlibabaBackend"
+TENCENT = "sms.backends.tencent.TencentBackend"
+TWILIO = "sms.backends.twilio.TwilioBackend"
+
+PARAMS = {"date": "12月8日（周二）", "time": "09:30", "reference": "K7Q-2M4"}
+SIGN_NAME = "某某镇司法所"
+SIGN_NAME_SAFE = "预约通知"
+FAST_TIMEOUT = 0.2  # seconds; the fake answers late with SLOW
+SLOW = Answer(delay=10)  # cut short when the server closes
+
+
+def outgoing(**overrides) -> OutgoingSMS:
+    fields = {
+        "to": "+8613800138000",
+        "template": "confirmation",
+        "params": dict(PARAMS),
+        "text": "【某某镇司法所】您已预约12月8日（周二）09:30，预约号K7Q-2M4。",
+        "language": "zh-hans",
+        "idempotency_key": "confirmation:41:1",
+    }
+    return OutgoingSMS(**{**fields, **overrides})
+
+
+@pytest.fixture
+def provider():
+    fake = FakeProvider()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def closed_address():
+    """An address where nothing listens any more: connections are refused."""
+    fake = FakeProvider()
+    fake.close()
+    return fake.address
+
+
+@pytest.fixture(autouse=True)
+def _sms_settings(settings):
+    settings.SMS_OPTIONS = {}
+    settings.SMS_TEMPLATE_IDS = {
+        "confirmation": "SMS_154950909",
+        "confirmation_safe": "SMS_154950910",
+    }
+
+
+# Alibaba Cloud ----------------------------------------------------------------------------
+
+
+def alibaba(address: str, **options):
+    defaults = {
+        "access_key_id": "LTAI5tTestKeyId",
+        "access_key_secret": "test-secret",
+        "sign_name": SIGN_NAME,
+        "sign_name_safe": SIGN_NAME_SAFE,
+        "endpoint": address,
+        "protocol": "HTTP",
+    }
+    return get_backend(ALIBABA, **{**defaults, **options})
+
+
+def test_alibaba_sends_number_signature_template_and_params(provider):
+    provider.answer(alibaba_sent(biz_id="900619746936498440^0"))
+
+    result = alibaba(provider.address).send(outgoing())
+
+    assert result.provider_message_id == "900619746936498440^0"
+    request = provider.last
+    assert request.method == "POST"
+    assert request.query["PhoneNumbers"] == "13800138000"  # mainland: without +86
+    assert request.query["SignName"] == SIGN_NAME
+    assert request.query["TemplateCode"] == "SMS_154950909"
+    assert json.loads(request.query["TemplateParam"]) == PARAMS
+    assert request.query["OutId"] == "confirmation:41:1"
+    assert request.headers["x-acs-action"] == "SendSms"
+    assert request.headers["authorization"].startswith(
+        "ACS3-HMAC-SHA256 Credential=LTAI5tTestKeyId,"
+    )
+
+
+def test_alibaba_sends_an_international_number_with_its_country_code(provider):
+    provider.answer(alibaba_sent())
+
+    alibaba(provider.address).send(outgoing(to="+85291234567"))
+
+    assert provider.last.query["PhoneNumbers"] == "85291234567"
+
+
+def test_alibaba_safe_contact_goes_under_the_neutral_signature(provider):
+    provider.answer(alibaba_sent())
+
+    alibaba(provider.address).send(outgoing(template="confirmation_safe", safe_contact=True))
+
+    assert provider.last.query["SignName"] == SIGN_NAME_SAFE
+    assert provider.last.query["TemplateCode"] == "SMS_154950910"
+
+
+def test_alibaba_safe_contact_without_a_neutral_signature_is_not_sent(provider):
+    backend = alibaba(provider.address, sign_name_safe="")
+
+    with pytest.raises(PermanentError) as error:
+        backend.send(outgoing(safe_contact=True))
+
+    assert error.value.code == "sign_name_safe_missing"
+    assert provider.requests == []
+
+
+def test_alibaba_frequency_limit_is_temporary(provider):
+    provider.answer(alibaba_refused("isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5"))
+
+    with pytest.raises(TemporaryError) as error:
+        alibaba(provider.address).send(outgoing())
+
+    assert error.value.code == "isv.BUSINESS_LIMIT_CONTROL"
+    assert "触发小时级流控" in error.value.detail
+
+
+def test_alibaba_invalid_number_is_permanent(provider):
+    provider.answer(alibaba_refused("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"))
+
+    with pytest.raises(PermanentError) as error:
+        alibaba(provider.address).send(outgoing(to="+8612345"))
+
+    assert error.value.code == "isv.MOBILE_NUMBER_ILLEGAL"
+
+
+@pytest.mark.parametrize(
+    ("code", "error_class"),
+    [
+        ("isv.SMS_TEMPLATE_ILLEGAL", PermanentError),
+        ("isv.SMS_SIGNATURE_ILLEGAL", PermanentError),
+        ("isv.TEMPLATE_MISSING_PARAMETERS", PermanentError),
+        ("isv.DAY_LIMIT_CONTROL", TemporaryError),
+        ("isv.AMOUNT_NOT_ENOUGH", TemporaryError),
+        ("isp.SYSTEM_ERROR", TemporaryError),
+        ("isv.SOMETHING_NEW", TemporaryError),  # unknown codes are retried, within limits
+    ],
+)
+def test_alibaba_business_errors_are_classified(provider, code, error_class):
+    provider.answer(alibaba_refused(code, "…"))
+
+    with pytest.raises(error_class) as error:
+        alibaba(provider.address).send(outgoing())
+
+    assert error.value.code == code
+
+
+def test_alibaba_server_error_status_is_temporary(provider):
+    provider.answer(
+        Answer(
+            status=503,
+            body=b'{"Code": "ServiceUnavailable", "Message": "busy", "RequestId": "R1"}',
+        )
+    )
+
+    with pytest.raises(TemporaryError) as error:
+        alibaba(provider.address).send(outgoing())
+
+    assert error.value.code == "ServiceUnavailable"
+
+
+def test_alibaba_timeout_is_temporary(provider):
+    provider.answer(SLOW)
+
+    with pytest.raises(TemporaryError) as error:
+        alibaba(provider.address, timeout=FAST_TIMEOUT).send(outgoing())
+
+    assert error.value.code == "timeout"
+    assert len(provider.requests) == 1  # the SDK did not retry on its own
+
+
+def test_alibaba_refused_connection_is_temporary_and_keeps_the_number_out(closed_address):
+    with pytest.raises(TemporaryError) as error:
+        alibaba(closed_address).send(outgoing())
+
+    assert error.value.code == "network_error"
+    assert "13800138000" not in str(error.value)
+
+
+def test_alibaba_long_idempotency_key_is_sent_as_its_hash(provider):
+    provider.answer(alibaba_sent())
+
+    alibaba(provider.address).send(outgoing(idempotency_key="k" * 300))
+
+    assert len(provider.last.query["OutId"]) == 64
+
+
+def test_alibaba_needs_its_credentials():
+    with pytest.raises(ImproperlyConfigured, match="access_key_secret"):
+        get_backend(ALIBABA, access_key_id="LTAI5tTestKeyId", sign_name=SIGN_NAME)
+
+
+# Tencent Cloud ----------------------------------------------------------------------------
+
+
+def tencent(address: str, **options):
+    defaults = {
+        "secret_id": "AKIDtestsecretid",
+        "secret_key": "test-secret-key",
+        "sdk_app_id": "1400006666",
+        "sign_name": SIGN_NAME,
+        "sign_name_safe": SIGN_NAME_SAFE,
+        "endpoint": address,
+        "protocol": "http",
+    }
+    return get_backend(TENCENT, **{**defaults, **options})
+
+
+def test_tencent_sends_number_signature_template_and_ordered_params(provider):
+    provider.answer(tencent_status(serial_no="5000:1045710669157053657849499619"))
+
+    result = tencent(provider.address).send(outgoing())
+
+    assert result.provider_message_id == "5000:1045710669157053657849499619"
+    request = provider.last
+    assert request.method == "POST"
+    assert request.json() == {
+        "PhoneNumberSet": ["+8613800138000"],
+        "SmsSdkAppId": "1400006666",
+        "TemplateId": "SMS_154950909",
+        "SignName": SIGN_NAME,
+        "TemplateParamSet": ["12月8日（周二）", "09:30", "K7Q-2M4"],  # the order of sms.params
+        "SessionContext": "confirmation:41:1",
+    }
+    assert request.headers["x-tc-action"] == "SendSms"
+    assert request.headers["x-tc-version"] == "2021-01-11"
+    assert request.headers["authorization"].startswith(
+        "TC3-HMAC-SHA256 Credential=AKIDtestsecretid/"
+    )
+
+
+def test_tencent_param_order_option_decides_the_order(provider):
+    provider.answer(tencent_status())
+    backend = tencent(provider.address, param_order={"confirmation": ["reference", "date"]})
+
+    backend.send(outgoing())
+
+    assert provider.last.json()["TemplateParamSet"] == ["K7Q-2M4", "12月8日（周二）"]
+
+
+def test_tencent_param_order_naming_a_missing_param_is_permanent(provider):
+    backend = tencent(provider.address, param_order={"confirmation": ["date", "place"]})
+
+    with pytest.raises(PermanentError) as error:
+        backend.send(outgoing())
+
+    assert error.value.code == "param_missing"
+    assert provider.requests == []
+
+
+def test_tencent_safe_contact_goes_under_the_neutral_signature(provider):
+    provider.answer(tencent_status())
+
+    tencent(provider.address).send(outgoing(template="confirmation_safe", safe_contact=True))
+
+    assert provider.last.json()["SignName"] == SIGN_NAME_SAFE
+    assert provider.last.json()["TemplateId"] == "SMS_154950910"
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["LimitExceeded.PhoneNumberThirtySecondLimit", "LimitExceeded.PhoneNumberDailyLimit"],
+)
+def test_tencent_frequency_limits_are_temporary(provider, code):
+    provider.answer(tencent_status(code=code, message="number limit"))
+
+    with pytest.raises(TemporaryError) as error:
+        tencent(provider.address).send(outgoing())
+
+    assert error.value.code == code
+
+
+def test_tencent_invalid_number_is_permanent(provider):
+    provider.answer(
+        tencent_status(code="InvalidParameterValue.IncorrectPhoneNumber", message="手机号格式错误")
+    )
+
+    with pytest.raises(PermanentError) as error:
+        tencent(provider.address).send(outgoing(to="+8612345"))
+
+    assert error.value.code == "InvalidParameterValue.IncorrectPhoneNumber"
+
+
+@pytest.mark.parametrize(
+    ("code", "error_class"),
+    [
+        ("FailedOperation.SignatureIncorrectOrUnapproved", PermanentError),
+        ("FailedOperation.TemplateIncorrectOrUnapproved", PermanentError),
+        ("FailedOperation.PhoneNumberInBlacklist", PermanentError),
+        ("AuthFailure.SignatureFailure", TemporaryError),
+        ("RequestLimitExceeded", TemporaryError),
+        ("InternalError.Timeout", TemporaryError),
+    ],
+)
+def test_tencent_request_errors_are_classified(provider, code, error_class):
+    provider.answer(tencent_error(code, "…"))
+
+    with pytest.raises(error_class) as error:
+        tencent(provider.address).send(outgoing())
+
+    assert error.value.code == code
+
+
+def test_tencent_server_error_status_is_temporary(provider):
+    provider.answer(Answer(status=502, body=b"<html>Bad Gateway</html>", content_type="text/html"))
+
+    with pytest.raises(TemporaryError) as error:
+        tencent(provider.address).send(outgoing())
+
+    assert error.value.code == "server_error"
+
+
+def test_tencent_timeout_is_temporary(provider):
+    provider.answer(SLOW)
+
+    with pytest.raises(TemporaryError) as error:
+        tencent(provider.address, timeout=FAST_TIMEOUT).send(outgoing())
+
+    assert error.value.code == "timeout"
+    assert len(provider.requests) == 1
+
+
+def test_tencent_refused_connection_is_temporary(closed_address):
+    with pytest.raises(TemporaryError) as error:
+        tencent(closed_address).send(outgoing())
+
+    assert error.value.code == "network_error"
+
+
+def test_tencent_needs_its_app_id():
+    with pytest.raises(ImproperlyConfigured, match="sdk_app_id"):
+        get_backend(TENCENT, secret_id="AKIDtest", secret_key="key", sign_name=SIGN_NAME)
+
+
+# Twilio -----------------------------------------------------------------------------------
+
+ACCOUNT_SID = "AC" + "0" * 32
+
+
+def twilio(provider_url: str, **options):
+    defaults = {
+        "account_sid": ACCOUNT_SID,
+        "auth_token": "test-auth-token",
+        "from_number": "+15005550006",
+        "endpoint": provider_url,
+    }
+    return get_backend(TWILIO, **{**defaults, **options})
+
+
+def test_twilio_sends_the_text_and_returns_the_message_sid(provider):
+    sms = outgoing(to="+447700900123", text="Your appointment: Tue 8 Dec 09:30, ref K7Q-2M4.")
+    provider.answer(
+        twilio_created(
+            account_sid=ACCOUNT_SID,
+            to=sms.to,
+            from_="+15005550006",
+            body=sms.text,
+            sid="SM" + "1" * 32,
+        )
+    )
+
+    result = twilio(provider.url).send(sms)
+
+    assert result.provider_message_id == "SM" + "1" * 32
+    request = provider.last
+    assert request.method == "POST"
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert request.form() == {"To": "+447700900123", "From": "+15005550006", "Body": sms.text}
+    expected = base64.b64encode(f"{ACCOUNT_SID}:test-auth-token".encode()).decode()
+    assert request.headers["authorization"] == f"Basic {expected}"
+
+
+def test_twilio_safe_contact_uses_the_safe_sender_when_there_is_one(provider):
+    provider.answer(twilio_created(account_sid=ACCOUNT_SID, to="+1", from_="Notice", body="…"))
+
+    twilio(provider.url, from_number_safe="Notice").send(outgoing(safe_contact=True))
+
+    assert provider.last.form()["From"] == "Notice"
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(400, 21211), (400, 21610), (400, 21614)],
+)
+def test_twilio_invalid_or_unsubscribed_number_is_permanent(provider, status, code):
+    provider.answer(twilio_error(status=status, code=code, message="The 'To' number is invalid."))
+
+    with pytest.raises(PermanentError) as error:
+        twilio(provider.url).send(outgoing())
+
+    assert error.value.code == str(code)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(429, 20429), (500, 20500), (503, 20503), (401, 20003)],
+)
+def test_twilio_rate_limits_server_errors_and_credentials_are_temporary(provider, status, code):
+    provider.answer(twilio_error(status=status, code=code, message="Too Many Requests"))
+
+    with pytest.raises(TemporaryError) as error:
+        twilio(provider.url).send(outgoing())
+
+    assert error.value.code == str(code)
+
+
+def test_twilio_timeout_is_temporary(provider):
+    provider.answer(SLOW)
+
+    with pytest.raises(TemporaryError) as error:
+        twilio(provider.url, timeout=FAST_TIMEOUT).send(outgoing())
+
+    assert error.value.code == "timeout"
+
+
+def test_twilio_refused_connection_is_temporary(closed_address):
+    with pytest.raises(TemporaryError) as error:
+        twilio(f"http://{closed_address}").send(outgoing())
+
+    assert error.value.code == "network_error"
+
+
+# All three --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_backend", [alibaba, tencent])
+def test_template_providers_refuse_a_message_without_template_id(provider, make_backend):
+    with pytest.raises(PermanentError) as error:
+        make_backend(provider.address).send(outgoing(template="reminder"))
+
+    assert error.value.code == "template_id_missing"
+    assert "reminder" in error.value.detail
+    assert provider.requests == []
+
+
+def test_template_ids_are_read_at_send_time(provider, settings):
+    backend = alibaba(provider.address)
+    settings.SMS_TEMPLATE_IDS = {"confirmation": "SMS_999"}
+    provider.answer(alibaba_sent())
+
+    backend.send(outgoing())
+
+    assert provider.last.query["TemplateCode"] == "SMS_999"
+
+
+@pytest.mark.parametrize("path", [ALIBABA, TENCENT, TWILIO])
+def test_no_provider_claims_to_drop_repeated_idempotency_keys(path):
+    assert import_string(path).honours_idempotency_key is False
