@@ -9,11 +9,12 @@ RUN_ENV := DEBUG=1
 
 .PHONY: run test bench deps venv messages lint test-sqlite test-postgres lock clean
 
-# Serve the demo office on http://127.0.0.1:$(PORT) with a fresh or migrated SQLite file.
+# Serve the demo office on http://127.0.0.1:$(PORT) with a fresh or migrated SQLite file,
+# with the background worker (text messages) beside the server; Ctrl-C stops both.
 run: venv messages
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
 	$(RUN_ENV) $(BIN)/python manage.py demo --site-url http://127.0.0.1:$(PORT)
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(RUN_ENV) BIN=$(BIN) PORT=$(PORT) scripts/run-dev
 
 # The whole suite: lint, then SQLite, then a throwaway PostgreSQL cluster; or only the
 # database named by DATABASE_URL when it is set.

@@ -101,9 +101,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="legalaid-bench-") as var_dir:
         setup_django(args.database, var_dir)
         prepare_database(args.database)
-        from bench import slots
+        from bench import delivery, slots
 
-        benchmarks = [slots.run]
+        benchmarks = [slots.run, delivery.run]
         header = "\n".join(
             [
                 f"## {TITLES[args.database]}",

@@ -170,7 +170,8 @@ PHONENUMBER_DB_FORMAT = "E164"
 MOBILE_NUMBER_REGIONS = env_list("MOBILE_NUMBER_REGIONS", "CN")
 
 # Background work: Django's tasks API on the database (django-tasks-db); `make run`
-# starts one worker beside the web server (manage.py db_worker).
+# starts one worker beside the web server (manage.py sms_worker, which wraps db_worker
+# with the recovery of lost deliveries).
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -192,6 +193,11 @@ SMS_TEMPLATE_IDS = env_json("SMS_TEMPLATE_IDS", {})
 SMS_DAILY_CAP_PER_NUMBER = env_int("SMS_DAILY_CAP_PER_NUMBER", 10)
 # At most this many sign-in codes requested from one IP address per hour.
 SMS_CODES_PER_IP_PER_HOUR = env_int("SMS_CODES_PER_IP_PER_HOUR", 20)
+# Delivery: how long a worker holds a message it is sending (longer than any provider's
+# timeout), how often it is tried, how often a worker looks for lost deliveries.
+SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 120)
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)
+SMS_RECOVER_SECONDS = env_int("SMS_RECOVER_SECONDS", 60)
 # The secret path segment of the providers' delivery-report callbacks.
 SMS_CALLBACK_TOKEN = os.environ.get("SMS_CALLBACK_TOKEN", "")
 

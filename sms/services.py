@@ -39,7 +39,7 @@ SKIP_CANCELLED = "appointment no longer booked"
 SKIP_CHANGED = "appointment changed since (sequence)"
 SKIP_STARTED = "appointment already started"
 SKIP_OPTED_OUT = "resident switched reminders off"
-SKIP_NO_NUMBER = "no mobile number"
+SKIP_CODE_EXPIRED = "sign-in code expired before it could be sent"
 
 
 class SmsLimitReached(Exception):
@@ -246,6 +246,10 @@ def send_login_code(
 
 def skip_reason(message: Message, *, now: dt.datetime) -> str | None:
     """Why a due message must not be sent any more, or None to send it."""
+    if message.kind == Kind.LOGIN_CODE:
+        if now > message.created_at + dt.timedelta(minutes=LOGIN_CODE_MINUTES):
+            return SKIP_CODE_EXPIRED  # a late code would only confuse
+        return None
     appointment = message.appointment
     if message.kind not in ABOUT_A_BOOKED_APPOINTMENT or appointment is None:
         return None

@@ -209,3 +209,12 @@ def test_a_follow_up_invitation_goes_once_even_after_the_consultation(
     assert notify_follow_up(**args) == first
     assert skip_reason(first, now=later) is None
     assert "12月20日" in build_sms(first).text
+
+
+def test_a_sign_in_code_that_could_not_go_within_its_validity_is_skipped(time_machine):
+    from sms.services import SKIP_CODE_EXPIRED, skip_reason
+
+    time_machine.move_to(NOW, tick=False)
+    message = send_login_code(phone="+8613800138000", code="1", language="zh-hans")
+    assert skip_reason(message, now=NOW + dt.timedelta(minutes=9)) is None
+    assert skip_reason(message, now=NOW + dt.timedelta(minutes=11)) == SKIP_CODE_EXPIRED

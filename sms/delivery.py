@@ -1,0 +1,289 @@
+"""Delivery of the outbox: claim a due row under a lease, send it, record the outcome.
+
+How no message is lost:
+
+- Every row has a deliver task from the moment it is written (``queue_message`` enqueues
+  it in the same transaction). The task only carries the row's id; the row is the truth.
+- A worker claims a row if it is QUEUED and due, or SENDING with an expired lease (its
+  worker died mid-send): SENDING, ``attempts + 1``, ``lease_expires_at = now + lease``,
+  committed before the provider is called. ``deliver_due`` picks rows in a short
+  transaction with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; on SQLite the
+  ``IMMEDIATE`` transaction serialises writers); ``deliver(id)``, which names its row,
+  claims it with one conditional UPDATE (two fewer round trips per message).
+- The outcome is written by one UPDATE filtered on ``(pk, status=SENDING, attempts=n)``.
+  ``attempts`` only grows, so that pair is a fencing token: a worker that outlived its
+  lease finds the row claimed again (``attempts`` is higher) and writes nothing.
+- A retry (temporary error with exponential backoff and jitter, or quiet hours) writes the
+  row back to QUEUED with a later ``not_before`` and enqueues the next task in the same
+  transaction. After ``SMS_MAX_ATTEMPTS`` claims the row is FAILED, with the last error.
+- Django tasks have no lease: a worker killed during a task leaves the task RUNNING for
+  ever and the row QUEUED (killed before the claim) or SENDING (after it). ``recover``
+  finds both — QUEUED and due without a ready task, SENDING with an expired lease — and
+  enqueues a deliver task for each. ``manage.py sms_worker`` runs it when the worker
+  starts and then periodically beside the task loop (sms/management/commands/sms_worker.py).
+  A spare task is harmless: ``deliver`` of a row that is not claimable does nothing.
+
+Settings, read when used: ``SMS_LEASE_SECONDS`` (120; longer than any backend's timeout),
+``SMS_MAX_ATTEMPTS`` (8), ``SMS_BACKEND``.
+
+Known limits:
+
+- At least once, not exactly once. A worker killed after the provider accepted a message
+  and before the row was marked SENT leaves a SENDING row that is sent again once its
+  lease has expired. Providers that honour the idempotency key drop the repeat; others
+  deliver it twice (tests/sms/test_worker_crash.py measures how often).
+- A backend call slower than the lease lets a second worker send the same row while the
+  first is still waiting; the first worker's outcome is then discarded (logged).
+- A message reclaimed after an expired lease waits for the lease and the next recovery
+  sweep: up to lease + sweep interval (about three minutes with the defaults).
+- Task rows of killed workers stay RUNNING; they are records, nothing reads them.
+"""
+
+import datetime as dt
+import logging
+import random
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from booking.models import Appointment
+from sms.backends import PermanentError, TemporaryError, get_backend
+from sms.messages import build_sms
+from sms.models import Message, MessageStatus
+from sms.services import next_allowed_time, skip_reason
+
+logger = logging.getLogger(__name__)
+
+RETRY_BASE = dt.timedelta(seconds=30)
+RETRY_CAP = dt.timedelta(hours=1)
+# At most this many rows are recovered per sweep; the next sweep takes the rest.
+RECOVER_BATCH = 1_000
+GAVE_UP = "gave up after {attempts} attempts"
+
+QUEUED, SENDING, SENT = MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT
+FAILED, SKIPPED = MessageStatus.FAILED, MessageStatus.SKIPPED
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.SMS_LEASE_SECONDS)
+
+
+def max_attempts() -> int:
+    return settings.SMS_MAX_ATTEMPTS
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, … up to 1 h after the ``attempts``-th try; each between half
+    and all of that, so that messages failed together do not come back together."""
+    doublings = min(max(attempts - 1, 0), 20)  # past the cap long before; no overflow
+    delay = min(RETRY_CAP, RETRY_BASE * 2**doublings)
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 (spreading load, not a secret)
+
+
+def due(now: dt.datetime) -> QuerySet[Message]:
+    """QUEUED rows whose time has come, oldest first (index ``sms_message_due``)."""
+    return Message.objects.filter(status=QUEUED, not_before__lte=now).order_by("not_before")
+
+
+def lease_expired(now: dt.datetime) -> QuerySet[Message]:
+    """SENDING rows whose worker has not reported back within its lease."""
+    return Message.objects.filter(status=SENDING, lease_expires_at__lt=now).order_by(
+        "lease_expires_at"
+    )
+
+
+def claimable(now: dt.datetime) -> Q:
+    """Due and QUEUED, or SENDING past its lease: what a worker may claim."""
+    return Q(status=QUEUED, not_before__lte=now) | Q(status=SENDING, lease_expires_at__lt=now)
+
+
+def locked(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """``queryset`` as a claim reads it: rows that other workers hold are skipped."""
+    return queryset.select_for_update(skip_locked=True)
+
+
+def _claim_next() -> Message | None:
+    """Claim the next row for ``deliver_due``: abandoned ones first, then the oldest due."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = locked(lease_expired(now)).first() or locked(due(now)).first()
+        if message is None:
+            return None
+        message.status = SENDING
+        message.attempts += 1
+        message.lease_expires_at = now + lease()
+        message.save(update_fields=["status", "attempts", "lease_expires_at", "updated_at"])
+    return message
+
+
+def _record(message: Message, **fields) -> bool:
+    """Write the outcome if the row is still ours (same claim); False if it is not.
+
+    It is not when the lease expired and another worker claimed the row, or when a
+    delivery report (sms/reports.py) settled it first; either outcome stands.
+    """
+    written = Message.objects.filter(
+        pk=message.pk, status=SENDING, attempts=message.attempts
+    ).update(lease_expires_at=None, updated_at=timezone.now(), **fields)
+    if not written:
+        logger.warning(
+            "SMS %s changed during attempt %s (lease expired, or a delivery report came "
+            "first): outcome %s not written.",
+            message.pk,
+            message.attempts,
+            fields.get("status"),
+        )
+    return bool(written)
+
+
+def _enqueue(message_id: int, run_after: dt.datetime) -> None:
+    from sms.tasks import deliver_message
+
+    deliver_message.using(run_after=run_after).enqueue(message_id)
+
+
+def _requeue(message: Message, *, at: dt.datetime, **fields) -> str | None:
+    with transaction.atomic():
+        if not _record(message, status=QUEUED, not_before=at, **fields):
+            return None
+        _enqueue(message.pk, at)
+    return QUEUED
+
+
+def _retry_or_fail(message: Message, *, error: str, now: dt.datetime) -> str | None:
+    if message.attempts >= max_attempts():
+        error = f"{GAVE_UP.format(attempts=message.attempts)}: {error}"
+        return FAILED if _record(message, status=FAILED, error=error) else None
+    return _requeue(message, at=now + retry_delay(message.attempts), error=error)
+
+
+def _send(message: Message) -> str | None:
+    """Everything after the claim; the row's new status, or None if the lease was lost."""
+    if message.appointment_id is not None:
+        # One query for what skip_reason and quiet hours read (None if deleted since).
+        message.appointment = (
+            Appointment.objects.select_related("office", "resident")
+            .filter(pk=message.appointment_id)
+            .first()
+        )
+    now = timezone.now()
+    reason = skip_reason(message, now=now)
+    if reason:
+        return SKIPPED if _record(message, status=SKIPPED, error=reason) else None
+    allowed = next_allowed_time(message, now=now)
+    if allowed > now:
+        return _requeue(message, at=allowed)
+    if message.attempts > max_attempts():
+        # Earlier claims all ended without an outcome (workers killed mid-send).
+        last = message.error or "no attempt reported back"
+        error = f"{GAVE_UP.format(attempts=message.attempts - 1)}: {last}"
+        return FAILED if _record(message, status=FAILED, error=error) else None
+
+    try:
+        sms = build_sms(message)
+        backend = get_backend()
+        result = backend.send(sms)
+    except PermanentError as error:
+        failed = _record(message, status=FAILED, error=str(error))
+        return FAILED if failed else None
+    except TemporaryError as error:
+        return _retry_or_fail(message, error=str(error), now=timezone.now())
+    except Exception as error:
+        # A bug or an error the backend did not classify: retried like a temporary one,
+        # so that a fix deployed within the retries still delivers the message.
+        logger.exception("SMS %s: attempt %s failed unexpectedly.", message.pk, message.attempts)
+        return _retry_or_fail(message, error=f"{type(error).__name__}: {error}", now=timezone.now())
+
+    sent = _record(
+        message,
+        status=SENT,
+        provider_message_id=result.provider_message_id,
+        backend=f"{type(backend).__module__}.{type(backend).__qualname__}"[:100],
+        sent_at=timezone.now(),
+        error="",
+    )
+    return SENT if sent else None
+
+
+def deliver(message_id: int) -> str | None:
+    """Deliver one message if it is due and no live worker holds it.
+
+    Returns its new status (SENT, QUEUED for a retry, SKIPPED, FAILED), or None when there
+    was nothing to do: not due yet, already done, held by another worker, or the lease
+    was lost before the outcome could be written.
+    """
+    # The row is named, so there is nothing to skip: one conditional UPDATE claims it.
+    # PostgreSQL re-evaluates the WHERE after waiting for a concurrent claim to commit,
+    # and SQLite runs one writer at a time, so of two workers exactly one gets 1 row.
+    now = timezone.now()
+    claimed = Message.objects.filter(claimable(now), pk=message_id).update(
+        status=SENDING,
+        attempts=F("attempts") + 1,
+        lease_expires_at=now + lease(),
+        updated_at=now,
+    )
+    if not claimed:
+        return None
+    return _send(Message.objects.get(pk=message_id))
+
+
+def deliver_due(*, limit: int = 100) -> int:
+    """Deliver up to ``limit`` due rows one by one, abandoned ones first; how many."""
+    count = 0
+    while count < limit:
+        message = _claim_next()
+        if message is None:
+            break
+        _send(message)
+        count += 1
+    return count
+
+
+def _pending_ids(message_ids: list[int], *, now: dt.datetime) -> set[int]:
+    """Those of ``message_ids`` that have a deliver task ready to run at ``now``.
+
+    Deliver tasks are always enqueued with a ``run_after`` and the task's own priority;
+    saying so lets the database walk django-tasks-db's index of ready tasks from
+    (READY, priority) up to ``now`` instead of reading every future reminder's task. A
+    task enqueued otherwise is not seen, and the row gets a spare task (which does
+    nothing once the row is sent).
+    """
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from sms.tasks import deliver_message
+
+    tasks = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY,
+        priority=deliver_message.priority,
+        run_after__lte=now,
+        task_path=deliver_message.module_path,
+        queue_name=deliver_message.queue_name,
+        args_kwargs__args__0__in=message_ids,
+    ).order_by()
+    return {args_kwargs["args"][0] for args_kwargs in tasks.values_list("args_kwargs", flat=True)}
+
+
+def find_lost(*, now: dt.datetime, limit: int = RECOVER_BATCH) -> list[int]:
+    """Rows whose work was lost: SENDING past their lease, or QUEUED and due with no task
+    ready to run (its task died with a worker). Oldest first."""
+    candidates = list(lease_expired(now).values_list("pk", flat=True)[:limit])
+    candidates += due(now).values_list("pk", flat=True)[:limit]
+    if not candidates:
+        return []
+    pending = _pending_ids(candidates, now=now)
+    return [pk for pk in candidates if pk not in pending]
+
+
+def recover(*, now: dt.datetime | None = None, limit: int = RECOVER_BATCH) -> int:
+    """Enqueue a deliver task for every row whose work was lost; how many."""
+    now = now or timezone.now()
+    lost = find_lost(now=now, limit=limit)
+    with transaction.atomic():
+        for message_id in lost:
+            _enqueue(message_id, now)
+    if lost:
+        logger.info("Recovered %s text message(s) whose delivery was lost.", len(lost))
+    return len(lost)
