@@ -49,7 +49,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from booking.models import Appointment
-from sms.backends import PermanentError, TemporaryError, get_backend
+from sms.backends import PermanentError, TemporaryError, get_shared_backend
 from sms.messages import build_sms
 from sms.models import Message, MessageStatus
 from sms.services import next_allowed_time, skip_reason
@@ -183,7 +183,7 @@ def _send(message: Message) -> str | None:
 
     try:
         sms = build_sms(message)
-        backend = get_backend()
+        backend = get_shared_backend()
         result = backend.send(sms)
     except PermanentError as error:
         failed = _record(message, status=FAILED, error=str(error))
