@@ -42,7 +42,6 @@ Known limits:
   sent nothing, so retrying it cannot send a message twice.
 """
 
-import hashlib
 import json
 
 from alibabacloud_dysmsapi20170525.client import Client
@@ -50,17 +49,15 @@ from alibabacloud_dysmsapi20170525.models import SendSmsRequest
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import UnretryableException
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from Tea.exceptions import TeaException
 
 from sms.backends.base import (
-    BaseBackend,
     OutgoingSMS,
-    PermanentError,
     SendResult,
-    SmsError,
+    TemplateBackend,
     TemporaryError,
+    fit_key,
 )
 
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
@@ -93,15 +90,6 @@ PERMANENT_CODES = frozenset(
     }
 )
 
-TEMPLATE_ID_MISSING = "template_id_missing"
-SIGN_NAME_SAFE_MISSING = "sign_name_safe_missing"
-
-
-def error_for(code: str, detail: str = "") -> SmsError:
-    """The error a business ``Code`` means for this message."""
-    error_class = PermanentError if code in PERMANENT_CODES else TemporaryError
-    return error_class(code, detail)
-
 
 def phone_number(e164: str) -> str:
     """``+8613800138000`` → ``13800138000``; ``+85291234567`` → ``85291234567``."""
@@ -110,13 +98,8 @@ def phone_number(e164: str) -> str:
     return e164.removeprefix("+")
 
 
-def out_id(idempotency_key: str) -> str:
-    if len(idempotency_key) < OUT_ID_LIMIT:
-        return idempotency_key
-    return hashlib.sha256(idempotency_key.encode()).hexdigest()
-
-
-class AlibabaBackend(BaseBackend):
+class AlibabaBackend(TemplateBackend):
+    permanent_codes = PERMANENT_CODES
     honours_idempotency_key = False
 
     def __init__(self, **options):
@@ -148,8 +131,8 @@ class AlibabaBackend(BaseBackend):
         request = SendSmsRequest(
             phone_numbers=phone_number(sms.to),
             sign_name=self.sign_name(sms),
-            template_code=template_code(sms.template),
-            out_id=out_id(sms.idempotency_key),
+            template_code=self.template_id(sms.template),
+            out_id=fit_key(sms.idempotency_key, OUT_ID_LIMIT),
         )
         if sms.params:
             request.template_param = json.dumps(
@@ -164,7 +147,7 @@ class AlibabaBackend(BaseBackend):
                 raise TemporaryError("timeout", f"no answer within {self.timeout:g}s") from exc
             raise TemporaryError("network_error", type(exc.inner_exception).__name__) from exc
         except AlibabaCloudException as exc:  # an HTTP error status from the gateway
-            raise error_for(str(exc.code), f"HTTP {exc.status_code}: {exc.message}") from exc
+            raise self.error_for(str(exc.code), f"HTTP {exc.status_code}: {exc.message}") from exc
         except TeaException as exc:
             raise TemporaryError("sdk_error", type(exc).__name__) from exc
 
@@ -173,24 +156,9 @@ class AlibabaBackend(BaseBackend):
             code = getattr(body, "code", None) or "bad_response"
             detail = getattr(body, "message", None) or ""
             request_id = getattr(body, "request_id", None)
-            raise error_for(code, f"{detail} (RequestId {request_id})" if request_id else detail)
+            raise self.error_for(
+                code, f"{detail} (RequestId {request_id})" if request_id else detail
+            )
         return SendResult(
             provider_message_id=body.biz_id or "", extra={"request_id": body.request_id}
         )
-
-    def sign_name(self, sms: OutgoingSMS) -> str:
-        if not sms.safe_contact:
-            return self.options["sign_name"]
-        if not self.options.get("sign_name_safe"):
-            raise PermanentError(
-                SIGN_NAME_SAFE_MISSING,
-                "safe contact requested but SMS_OPTIONS has no sign_name_safe",
-            )
-        return self.options["sign_name_safe"]
-
-
-def template_code(template: str) -> str:
-    code = settings.SMS_TEMPLATE_IDS.get(template)
-    if not code:
-        raise PermanentError(TEMPLATE_ID_MISSING, f"SMS_TEMPLATE_IDS has no {template!r}")
-    return code

@@ -7,7 +7,13 @@ Template providers (Alibaba Cloud, Tencent Cloud) send ``template`` with ``param
 text providers (Twilio, console, file) send ``text``.
 """
 
+import hashlib
 from dataclasses import dataclass, field
+
+from django.conf import settings
+
+TEMPLATE_ID_MISSING = "template_id_missing"
+SIGN_NAME_SAFE_MISSING = "sign_name_safe_missing"
 
 
 @dataclass(frozen=True)
@@ -51,3 +57,40 @@ class BaseBackend:
 
     def send(self, sms: OutgoingSMS) -> SendResult:
         raise NotImplementedError
+
+
+class TemplateBackend(BaseBackend):
+    """What the providers that send a registered template under a signature share."""
+
+    #: Provider codes that condemn this very message; any other code is temporary.
+    permanent_codes: frozenset[str] = frozenset()
+
+    def error_for(self, code: str, detail: str = "") -> SmsError:
+        error_class = PermanentError if code in self.permanent_codes else TemporaryError
+        return error_class(code, detail)
+
+    def sign_name(self, sms: OutgoingSMS) -> str:
+        """The office's signature, or the neutral one for discreet messages (never the
+        office's name in their 【…】)."""
+        if not sms.safe_contact:
+            return self.options["sign_name"]
+        if not self.options.get("sign_name_safe"):
+            raise PermanentError(
+                SIGN_NAME_SAFE_MISSING,
+                "safe contact requested but SMS_OPTIONS has no sign_name_safe",
+            )
+        return self.options["sign_name_safe"]
+
+    @staticmethod
+    def template_id(template: str) -> str:
+        value = settings.SMS_TEMPLATE_IDS.get(template)
+        if not value:
+            raise PermanentError(TEMPLATE_ID_MISSING, f"SMS_TEMPLATE_IDS has no {template!r}")
+        return str(value)
+
+
+def fit_key(key: str, limit_bytes: int) -> str:
+    """The idempotency key, or its SHA-256 when the provider's field is shorter."""
+    if len(key.encode()) < limit_bytes:
+        return key
+    return hashlib.sha256(key.encode()).hexdigest()

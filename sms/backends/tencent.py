@@ -46,9 +46,6 @@ Known limits:
   ``application/json`` (as Tencent sends it).
 """
 
-import hashlib
-
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from tencentcloud.common.credential import Credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -58,12 +55,12 @@ from tencentcloud.sms.v20210111.models import SendSmsRequest
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 
 from sms.backends.base import (
-    BaseBackend,
     OutgoingSMS,
     PermanentError,
     SendResult,
-    SmsError,
+    TemplateBackend,
     TemporaryError,
+    fit_key,
 )
 
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
@@ -102,23 +99,11 @@ PERMANENT_CODES = frozenset(
         "InvalidParameterValue.SdkAppIdNotExist",
     }
 )
-TEMPLATE_ID_MISSING = "template_id_missing"
-SIGN_NAME_SAFE_MISSING = "sign_name_safe_missing"
 PARAM_MISSING = "param_missing"
 
 
-def error_for(code: str, detail: str = "") -> SmsError:
-    error_class = PermanentError if code in PERMANENT_CODES else TemporaryError
-    return error_class(code, detail)
-
-
-def session_context(idempotency_key: str) -> str:
-    if len(idempotency_key.encode()) < SESSION_CONTEXT_LIMIT:
-        return idempotency_key
-    return hashlib.sha256(idempotency_key.encode()).hexdigest()
-
-
-class TencentBackend(BaseBackend):
+class TencentBackend(TemplateBackend):
+    permanent_codes = PERMANENT_CODES
     honours_idempotency_key = False
 
     def __init__(self, **options):
@@ -150,10 +135,10 @@ class TencentBackend(BaseBackend):
         request = SendSmsRequest()
         request.PhoneNumberSet = [sms.to]
         request.SmsSdkAppId = str(self.options["sdk_app_id"])
-        request.TemplateId = template_id(sms.template)
+        request.TemplateId = self.template_id(sms.template)
         request.SignName = self.sign_name(sms)
         request.TemplateParamSet = self.template_params(sms)
-        request.SessionContext = session_context(sms.idempotency_key)
+        request.SessionContext = fit_key(sms.idempotency_key, SESSION_CONTEXT_LIMIT)
         try:
             response = self.client.SendSms(request)
         except TencentCloudSDKException as exc:
@@ -169,7 +154,7 @@ class TencentBackend(BaseBackend):
             detail = exc.get_message() or ""
             if exc.get_request_id():
                 detail = f"{detail} (RequestId {exc.get_request_id()})"
-            raise error_for(code, detail) from exc
+            raise self.error_for(code, detail) from exc
 
         statuses = response.SendStatusSet or []
         if not statuses:
@@ -178,21 +163,11 @@ class TencentBackend(BaseBackend):
             )
         status = statuses[0]
         if status.Code != "Ok":
-            raise error_for(status.Code or "bad_response", status.Message or "")
+            raise self.error_for(status.Code or "bad_response", status.Message or "")
         return SendResult(
             provider_message_id=status.SerialNo or "",
             extra={"request_id": response.RequestId, "fee": status.Fee},
         )
-
-    def sign_name(self, sms: OutgoingSMS) -> str:
-        if not sms.safe_contact:
-            return self.options["sign_name"]
-        if not self.options.get("sign_name_safe"):
-            raise PermanentError(
-                SIGN_NAME_SAFE_MISSING,
-                "safe contact requested but SMS_OPTIONS has no sign_name_safe",
-            )
-        return self.options["sign_name_safe"]
 
     def template_params(self, sms: OutgoingSMS) -> list[str]:
         order = self.options.get("param_order", {}).get(sms.template, list(sms.params))
@@ -200,10 +175,3 @@ class TencentBackend(BaseBackend):
         if missing:
             raise PermanentError(PARAM_MISSING, f"no value for {', '.join(missing)}")
         return [str(sms.params[name]) for name in order]
-
-
-def template_id(template: str) -> str:
-    value = settings.SMS_TEMPLATE_IDS.get(template)
-    if not value:
-        raise PermanentError(TEMPLATE_ID_MISSING, f"SMS_TEMPLATE_IDS has no {template!r}")
-    return str(value)
