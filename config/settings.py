@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "phonenumber_field",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
     "accounts",
@@ -97,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -215,7 +219,78 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+# Shared cache: allauth keeps its rate limits there, and sms/ its codes-per-IP counts, so
+# every web process must see the same one. Production uses a table of the database it
+# already has (accounts/migrations/0004 creates it, so `migrate` is the only step): no
+# extra server, as with the task queue; Redis would need a server and the `redis` package
+# for a few writes per sign-in. Development and tests keep it in memory, per process.
+CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "locmem" if DEBUG else "database")
+if CACHE_BACKEND == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
+elif CACHE_BACKEND == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(f"CACHE_BACKEND must be database or locmem, not {CACHE_BACKEND!r}.")
+
+# Sign-in (django-allauth; behaviour changed only in accounts/adapter.py). Residents sign
+# up and in with a mobile number and a code sent by SMS, without a password; staff sign
+# in with e-mail and password, and may add TOTP (allauth.mfa). The site sends no e-mail.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "request_login_code": "accounts.forms.RequestLoginCodeForm",
+    "confirm_login_code": "accounts.forms.ConfirmLoginCodeForm",
+    "verify_phone": "accounts.forms.VerifyPhoneForm",
+}
+ACCOUNT_LOGIN_METHODS = {"phone", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["phone*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"  # staff addresses are entered by an office admin
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+# Six digits, as every Chinese service sends them; valid as long as the SMS says
+# (sms.services.LOGIN_CODE_MINUTES, checked by a test).
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
+# Staff on a shared office computer: the sign-in ends when the browser closes.
+ACCOUNT_SESSION_REMEMBER = False
+# Whether a number or address has an account is never shown to whoever types it.
+ACCOUNT_PREVENT_ENUMERATION = True
+# Rate limits, on top of allauth's defaults; "amount/period/per", per ip or per key (the
+# number or address). Codes per number follow the SMS providers' own limits (about 1 a
+# minute and 5 an hour), so that a code accepted here is not refused by the provider;
+# sms/ adds its daily cap per number and its hourly cap per IP. Limits per IP stay
+# generous because mobile carriers put many phones behind one address.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",  # sign-in form posts
+    "login_failed": "10/m/ip,5/5m/key",  # wrong passwords: per IP, per address
+    "request_login_code": "20/m/ip,1/m/key,5/h/key",  # codes by SMS
+    "verify_phone": "10/m/ip,1/m/key,5/h/key",  # codes at sign-up
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
+# Behind a reverse proxy every request comes from the proxy: the limits per IP read the
+# client from X-Forwarded-For, trusting as many entries as there are proxies.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
+)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "booking:home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "booking:home"
 
 # Security: strict by default outside development; each can be relaxed by its variable.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -2,6 +2,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
 
@@ -60,3 +61,11 @@ def _plain_static_files(settings):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits live in the cache: each test starts with none used."""
+    cache.clear()
+    yield
+    cache.clear()

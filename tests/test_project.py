@@ -103,9 +103,11 @@ def test_home_page_in_english_when_chosen(client, topic):
 
 
 @pytest.mark.django_db
-def test_the_admin_login_page_is_served(client):
+def test_the_admin_login_page_hands_over_to_the_sign_in_page(client):
     response = client.get("/admin/login/", secure=True)
-    assert response.status_code == HTTPStatus.OK
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url.startswith("/accounts/login/?next=")
+    assert client.get(response.url, secure=True).status_code == HTTPStatus.OK
 
 
 @pytest.mark.django_db

@@ -95,9 +95,12 @@ def test_office_admin_signs_in_to_the_admin_with_the_printed_password(demo_outpu
     assert DEMO_PASSWORD in demo_output
     assert admin.email in demo_output
 
+    # The admin's own login page hands over to the site's sign-in (allauth, with TOTP).
+    response = client.get("/admin/login/?next=/admin/", secure=True)
+    assert response.status_code == HTTPStatus.FOUND
     response = client.post(
-        "/admin/login/",
-        {"username": admin.email, "password": DEMO_PASSWORD, "next": "/admin/"},
+        response.url,
+        {"login": admin.email, "password": DEMO_PASSWORD},
         secure=True,
     )
     assert response.status_code == HTTPStatus.FOUND

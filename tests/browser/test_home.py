@@ -74,12 +74,13 @@ FOCUS = """() => {
 }"""
 
 # Keyboard order of the header: skip link, the site name (a link home), the language
-# select and its button.
+# select and its button, the sign-in link.
 TAB_ORDER = [
     "a.skip[href='#main']",
     "header a[href='/']",
     "select#language-select",
     "form.language button[type=submit]",
+    "header a.account[href='/accounts/login/']",
 ]
 
 
@@ -122,7 +123,7 @@ def test_home_fits_at_200_percent_zoom(new_page, live_server):
     assert_fits(page, 180)
 
 
-def test_keyboard_reaches_skip_link_then_language_switch_with_visible_focus(page, live_server):
+def test_keyboard_reaches_the_header_links_and_controls_with_visible_focus(page, live_server):
     open_home(page, live_server)
 
     for selector in TAB_ORDER:

@@ -225,10 +225,12 @@ class Command(BaseCommand):
             f"{appointments.filter(status=Status.BOOKED).count()} booked and "
             f"{appointments.filter(status=Status.CANCELLED).count()} cancelled appointments."
         )
-        write(f"\nSite: {site_url}/   Admin: {site_url}/admin/ (the office admin signs in there)")
+        write(
+            f"\nSite: {site_url}/   Sign in: {site_url}/accounts/login/   Admin: {site_url}/admin/"
+        )
         write(f"Password of every demo staff login, for this demo only: {DEMO_PASSWORD}")
         for user in staff:
             write(f"  {user.role:<13} {user.email:<22} {user.display_name}")
-        write("\nResidents (sign-in by SMS code comes with the resident site):")
+        write("\nResidents (sign in with the number; the code appears in the worker's console):")
         for user in residents:
             write(f"  {user.phone.as_national:<15} {user.display_name}")
