@@ -48,6 +48,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from booking.models import Appointment
 from sms.backends import PermanentError, TemporaryError, get_shared_backend
 from sms.messages import build_sms
 from sms.models import Message, MessageStatus
@@ -103,11 +104,6 @@ def locked(queryset: QuerySet[Message]) -> QuerySet[Message]:
     return queryset.select_for_update(skip_locked=True)
 
 
-def _with_appointment() -> QuerySet[Message]:
-    # What skip_reason and the quiet hours read, in the same query as the row.
-    return Message.objects.select_related("appointment__office", "appointment__resident")
-
-
 def _claim_next() -> Message | None:
     """Claim the next row for ``deliver_due``: abandoned ones first, then the oldest due."""
     now = timezone.now()
@@ -115,7 +111,6 @@ def _claim_next() -> Message | None:
         message = locked(lease_expired(now)).first() or locked(due(now)).first()
         if message is None:
             return None
-        message = _with_appointment().get(pk=message.pk)
         message.status = SENDING
         message.attempts += 1
         message.lease_expires_at = now + lease()
@@ -166,6 +161,13 @@ def _retry_or_fail(message: Message, *, error: str, now: dt.datetime) -> str | N
 
 def _send(message: Message) -> str | None:
     """Everything after the claim; the row's new status, or None if the lease was lost."""
+    if message.appointment_id is not None:
+        # One query for what skip_reason and quiet hours read (None if deleted since).
+        message.appointment = (
+            Appointment.objects.select_related("office", "resident")
+            .filter(pk=message.appointment_id)
+            .first()
+        )
     now = timezone.now()
     reason = skip_reason(message, now=now)
     if reason:
@@ -224,7 +226,7 @@ def deliver(message_id: int) -> str | None:
     )
     if not claimed:
         return None
-    return _send(_with_appointment().get(pk=message_id))
+    return _send(Message.objects.get(pk=message_id))
 
 
 def deliver_due(*, limit: int = 100) -> int:
