@@ -45,7 +45,7 @@ import random
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from booking.models import Appointment
@@ -295,3 +295,26 @@ def recover(*, now: dt.datetime | None = None, limit: int = RECOVER_BATCH) -> in
     if lost:
         logger.info("Recovered %s text message(s) whose delivery was lost.", len(lost))
     return len(lost)
+
+
+#: How long finished task rows are kept: successful ones are only a record, failed ones
+#: help to find a bug.
+KEEP_SUCCESSFUL_TASKS = dt.timedelta(days=7)
+KEEP_FAILED_TASKS = dt.timedelta(days=30)
+
+
+def prune_task_results(*, now: dt.datetime | None = None) -> int:
+    """Delete old finished task rows (every message leaves one); how many went.
+
+    The outbox keeps what matters about each message; without this the task table grows
+    by a few rows per booking for ever. Rows that killed workers left RUNNING are kept.
+    """
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    deleted, _ = DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - KEEP_SUCCESSFUL_TASKS)
+        | Q(status=TaskResultStatus.FAILED, finished_at__lt=now - KEEP_FAILED_TASKS)
+    ).delete()
+    return deleted

@@ -506,3 +506,30 @@ def test_the_worker_recovers_lost_messages_when_it_starts(clock, resident):
     code.refresh_from_db()
     assert code.status == SENT
     assert sent_keys() == [code.idempotency_key]
+
+
+def test_old_finished_task_rows_are_pruned_and_others_kept(db):
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from sms.delivery import prune_task_results
+    from sms.tasks import deliver_message
+
+    now = timezone.now()
+    ages = {
+        (TaskResultStatus.SUCCESSFUL, 8): False,
+        (TaskResultStatus.SUCCESSFUL, 6): True,
+        (TaskResultStatus.FAILED, 8): True,
+        (TaskResultStatus.FAILED, 31): False,
+        (TaskResultStatus.RUNNING, 40): True,  # left by a killed worker: kept as a record
+    }
+    rows = {}
+    for (status, days), _kept in ages.items():
+        result = deliver_message.enqueue(0)
+        DBTaskResult.objects.filter(id=result.id).update(
+            status=status, finished_at=now - dt.timedelta(days=days)
+        )
+        rows[status, days] = result.id
+    assert prune_task_results(now=now) == 2
+    for key, kept in ages.items():
+        assert DBTaskResult.objects.filter(id=rows[key]).exists() is kept, key

@@ -15,21 +15,29 @@ ready and exits (tests, cron).
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
 
-from sms.delivery import recover
+from sms.delivery import prune_task_results, recover
 
 logger = logging.getLogger("sms.worker")
 
+# Old finished task rows are deleted about once an hour (sms.delivery.prune_task_results).
+PRUNE_EVERY_SECONDS = 3600
+
 
 def recover_periodically(every: float, stop: threading.Event) -> None:
+    last_prune = 0.0
     while not stop.wait(every):
         try:
             recover()
+            if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                prune_task_results()
+                last_prune = time.monotonic()
         except Exception:
             logger.exception("Recovery sweep failed; next one in %s s.", every)
         finally:
