@@ -8,6 +8,19 @@ from django.contrib import admin
 from booking.models import Appointment, AvailabilityRule, Lawyer, Office, TimeOff, Topic
 
 
+class ReadOnlyAdminMixin:
+    """Records that only services write: shown, never added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OfficeScopedAdmin(admin.ModelAdmin):
     office_lookup = "office"
 
@@ -63,7 +76,9 @@ class TimeOffAdmin(OfficeScopedAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(OfficeScopedAdmin):
+class AppointmentAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
+    # Bookings go through the booking service, which enforces every rule; appointments
+    # are cancelled, never deleted: counts and history depend on them.
     # Only what the office needs to run its calendar; the resident's matter stays with
     # the lawyer, so summary and other party are not shown here.
     list_display = ["display_reference", "starts_at", "lawyer", "topic", "mode", "status"]
@@ -83,14 +98,3 @@ class AppointmentAdmin(OfficeScopedAdmin):
         "booked_by",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        # Bookings go through the booking service, which enforces every rule.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Appointments are cancelled, never deleted: counts and history depend on them.
-        return False

@@ -8,11 +8,12 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from booking.admin import ReadOnlyAdminMixin
 from sms.models import Message, mask_number
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "kind"]
     date_hierarchy = "created_at"
     search_fields = ["idempotency_key", "provider_message_id"]
@@ -55,12 +56,3 @@ class MessageAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(appointment__office=request.user.office_id)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

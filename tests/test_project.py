@@ -64,7 +64,7 @@ def test_models_and_migrations_agree():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_settings_follow_the_environment(settings):
+def test_settings_follow_the_environment():
     from django.conf import settings as live
 
     assert live.TIME_ZONE == "Asia/Shanghai"

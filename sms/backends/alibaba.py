@@ -49,7 +49,6 @@ from alibabacloud_dysmsapi20170525.models import SendSmsRequest
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import UnretryableException
-from django.core.exceptions import ImproperlyConfigured
 from Tea.exceptions import TeaException
 
 from sms.backends.base import (
@@ -101,18 +100,10 @@ def phone_number(e164: str) -> str:
 class AlibabaBackend(TemplateBackend):
     permanent_codes = PERMANENT_CODES
     honours_idempotency_key = False
+    required_options = ("access_key_id", "access_key_secret", "sign_name")
 
     def __init__(self, **options):
         super().__init__(**options)
-        missing = [
-            name
-            for name in ("access_key_id", "access_key_secret", "sign_name")
-            if not options.get(name)
-        ]
-        if missing:
-            raise ImproperlyConfigured(
-                f"AlibabaBackend needs SMS_OPTIONS {', '.join(missing)} (Alibaba Cloud SMS)."
-            )
         self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
         milliseconds = max(1, round(self.timeout * 1000))
         self.client = Client(

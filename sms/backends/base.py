@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 TEMPLATE_ID_MISSING = "template_id_missing"
 SIGN_NAME_SAFE_MISSING = "sign_name_safe_missing"
@@ -51,9 +52,16 @@ class PermanentError(SmsError):
 class BaseBackend:
     #: Whether the provider drops a second request with the same idempotency key.
     honours_idempotency_key = False
+    #: ``SMS_OPTIONS`` keys without which the backend cannot work.
+    required_options: tuple[str, ...] = ()
 
     def __init__(self, **options):
         self.options = options
+        missing = [name for name in self.required_options if not options.get(name)]
+        if missing:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs SMS_OPTIONS {', '.join(missing)}."
+            )
 
     def send(self, sms: OutgoingSMS) -> SendResult:
         raise NotImplementedError

@@ -105,18 +105,10 @@ PARAM_MISSING = "param_missing"
 class TencentBackend(TemplateBackend):
     permanent_codes = PERMANENT_CODES
     honours_idempotency_key = False
+    required_options = ("secret_id", "secret_key", "sdk_app_id", "sign_name")
 
     def __init__(self, **options):
         super().__init__(**options)
-        missing = [
-            name
-            for name in ("secret_id", "secret_key", "sdk_app_id", "sign_name")
-            if not options.get(name)
-        ]
-        if missing:
-            raise ImproperlyConfigured(
-                f"TencentBackend needs SMS_OPTIONS {', '.join(missing)} (Tencent Cloud SMS)."
-            )
         self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
         try:
             credential = Credential(options["secret_id"], options["secret_key"])

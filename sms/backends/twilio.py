@@ -31,7 +31,6 @@ Known limits:
   condition costs more than a few bounded retries of a request Twilio rejected.
 """
 
-from django.core.exceptions import ImproperlyConfigured
 from requests import RequestException
 from requests.exceptions import Timeout
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
@@ -58,14 +57,10 @@ PERMANENT_CODES = frozenset(
 
 class TwilioBackend(BaseBackend):
     honours_idempotency_key = False
+    required_options = ("account_sid", "auth_token", "from_number")
 
     def __init__(self, **options):
         super().__init__(**options)
-        missing = [
-            name for name in ("account_sid", "auth_token", "from_number") if not options.get(name)
-        ]
-        if missing:
-            raise ImproperlyConfigured(f"TwilioBackend needs SMS_OPTIONS {', '.join(missing)}.")
         self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
         self.client = Client(
             options["account_sid"],

@@ -15,10 +15,17 @@ NEW_YORK = ZoneInfo("America/New_York")
 NO_NOTICE = Policy(min_notice=timedelta(0), horizon_days=30)
 
 
-def slots_on(day, rules, *, tz=SHANGHAI, busy=(), policy=NO_NOTICE, now=None):
+def slots_on(day, rules, *, tz=SHANGHAI, busy=(), policy=NO_NOTICE, now=None, last_day=None):
+    """Slots of ``day`` (through ``last_day`` if given); ``now`` is the day before by default."""
     now = now or dt.datetime.combine(day - timedelta(days=1), dt.time(0), tz)
     return available_slots(
-        rules=rules, busy=busy, policy=policy, tz=tz, now=now, first_day=day, last_day=day
+        rules=rules,
+        busy=busy,
+        policy=policy,
+        tz=tz,
+        now=now,
+        first_day=day,
+        last_day=last_day or day,
     )
 
 
@@ -80,24 +87,10 @@ def test_busy_time_of_another_lawyer_does_not_matter():
 def test_minimum_notice_and_horizon():
     policy = Policy(min_notice=timedelta(minutes=60), horizon_days=7)
     now = dt.datetime(2026, 12, 7, 9, 10, tzinfo=SHANGHAI)
-    today = available_slots(
-        rules=[MORNING],
-        busy=[],
-        policy=policy,
-        tz=SHANGHAI,
-        now=now,
-        first_day=MONDAY,
-        last_day=MONDAY,
-    )
+    today = slots_on(MONDAY, [MORNING], policy=policy, now=now)
     assert local_starts(today) == ["10:30", "11:00", "11:30"]
-    weeks = available_slots(
-        rules=[MORNING],
-        busy=[],
-        policy=policy,
-        tz=SHANGHAI,
-        now=now,
-        first_day=MONDAY,
-        last_day=MONDAY + timedelta(days=30),
+    weeks = slots_on(
+        MONDAY, [MORNING], policy=policy, now=now, last_day=MONDAY + timedelta(days=30)
     )
     # Today's three and next Monday's six (the horizon is 14 December); nothing after.
     assert {slot.start.astimezone(SHANGHAI).date() for slot in weeks} == {
@@ -109,18 +102,7 @@ def test_minimum_notice_and_horizon():
 
 def test_days_before_today_are_never_offered():
     now = dt.datetime(2026, 12, 8, 7, 0, tzinfo=SHANGHAI)
-    assert (
-        available_slots(
-            rules=[MORNING],
-            busy=[],
-            policy=NO_NOTICE,
-            tz=SHANGHAI,
-            now=now,
-            first_day=MONDAY,
-            last_day=MONDAY,
-        )
-        == []
-    )
+    assert slots_on(MONDAY, [MORNING], now=now) == []
 
 
 def test_same_slot_from_two_rules_is_offered_once():
