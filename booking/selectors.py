@@ -125,3 +125,81 @@ def count_active_bookings(*, resident_id: int, office: Office, now: datetime) ->
         status=Status.BOOKED,
         ends_at__gt=now,
     ).count()
+
+
+def list_bookable_topics(*, office: Office) -> list[Topic]:
+    """Areas of law that at least one lawyer taking bookings at ``office`` covers."""
+    return list(
+        Topic.objects.filter(is_active=True, lawyers__offices=office, lawyers__is_active=True)
+        .distinct()
+        .order_by("position", "code")
+    )
+
+
+def list_topic_lawyers(*, office: Office, topic: Topic) -> list[Lawyer]:
+    """Lawyers taking bookings at ``office`` for ``topic``, by name."""
+    return list(
+        Lawyer.objects.filter(offices=office, topics=topic, is_active=True)
+        .select_related("user")
+        .order_by("user__display_name", "pk")
+    )
+
+
+def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[str, list[str]]]]:
+    """Per office id: who holds consultation hours on ``day``, with their hours.
+
+    Hours wholly covered by time off are left out. Two queries for any number of offices.
+    """
+    rules = list(
+        AvailabilityRule.objects.filter(
+            office__in=offices,
+            weekday=day.weekday(),
+            lawyer__is_active=True,
+        )
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
+        )
+        .select_related("lawyer__user", "office")
+        .order_by("lawyer__user__display_name", "lawyer_id", "start_time")
+    )
+    if not rules:
+        return {}
+    time_off = list(
+        TimeOff.objects.filter(
+            lawyer_id__in={rule.lawyer_id for rule in rules},
+            starts_at__lt=max(day_bounds(day, day, office.tz)[1] for office in offices),
+            ends_at__gt=min(day_bounds(day, day, office.tz)[0] for office in offices),
+        ).values_list("lawyer_id", "starts_at", "ends_at")
+    )
+    on_duty: dict[int, dict[int, tuple[str, list[str]]]] = {}
+    for rule in rules:
+        tz = rule.office.tz
+        start = datetime.combine(day, rule.start_time, tz)
+        end = datetime.combine(day, rule.end_time, tz)
+        if any(
+            lawyer_id == rule.lawyer_id and off_start <= start and end <= off_end
+            for lawyer_id, off_start, off_end in time_off
+        ):
+            continue
+        lawyers = on_duty.setdefault(rule.office_id, {})
+        _name, hours = lawyers.setdefault(rule.lawyer_id, (str(rule.lawyer.user), []))
+        hours.append(f"{rule.start_time:%H:%M}–{rule.end_time:%H:%M}")
+    return {office_id: list(lawyers.values()) for office_id, lawyers in on_duty.items()}
+
+
+def list_resident_appointments(*, resident_id: int) -> list[Appointment]:
+    """All of a resident's appointments with what their pages show, newest last."""
+    return list(
+        Appointment.objects.filter(resident_id=resident_id)
+        .select_related("office", "topic", "lawyer__user")
+        .order_by("starts_at", "pk")
+    )
+
+
+def get_resident_appointment(*, resident_id: int, reference: str) -> Appointment | None:
+    return (
+        Appointment.objects.filter(resident_id=resident_id, reference=reference)
+        .select_related("office", "topic", "lawyer__user")
+        .first()
+    )

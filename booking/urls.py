@@ -1,9 +1,19 @@
 from django.urls import path
 
-from booking import views
+from booking.views import book, home, mine
 
 app_name = "booking"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("book/", book.start, name="start"),
+    path("book/<slug:office>/", book.topics, name="topics"),
+    path("book/<slug:office>/<slug:topic>/", book.slots, name="slots"),
+    path("book/<slug:office>/<slug:topic>/details/", book.details, name="details"),
+    path("my/", mine.my_appointments, name="my_appointments"),
+    path("my/<str:reference>/", mine.appointment, name="appointment"),
+    path("my/<str:reference>/calendar.ics", mine.appointment_calendar, name="appointment_ics"),
+    path("my/<str:reference>/cancel/", mine.cancel, name="cancel"),
+    path("my/<str:reference>/move/", mine.reschedule, name="reschedule"),
+    path("my/<str:reference>/move/confirm/", mine.reschedule_confirm, name="reschedule_confirm"),
 ]

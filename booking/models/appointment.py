@@ -129,3 +129,7 @@ class Appointment(models.Model):
     @property
     def is_blocking(self) -> bool:
         return self.status in BLOCKING_STATUSES
+
+    def can_change_online(self, now) -> bool:
+        """Whether the resident may still cancel or move it on the site (office cut-off)."""
+        return self.status == Status.BOOKED and now <= self.starts_at - self.office.cancel_cutoff

@@ -1,0 +1,298 @@
+"""Booking a consultation: area of law → time → (sign in) → details → review → booked.
+
+Every step is a link or a form that works without JavaScript. The chosen time travels
+in the query string and in hidden fields (see booking/picker.py); nothing is held on
+the server until the booking service writes the appointment. Times that were taken in
+the meantime lead to the nearest free ones, never to an error page.
+"""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking import picker, selectors
+from booking.errors import BookingError, SlotNotOffered, SlotTaken, TooManyActiveBookings
+from booking.forms import ChosenSlotForm, DetailsForm, SlotFilterForm
+from booking.models import Lawyer, Office, Topic
+from booking.services import book_appointment
+from booking.views.access import resident_required
+from sms.models import mask_number
+
+CHOOSE_A_TIME = _("Please choose a time first.")
+BOOKED = _(
+    "Your consultation is booked. A text message with the details is on its way to %(number)s."
+)
+BOOKED_NO_SMS = _("Your consultation is booked.")
+
+
+def start(request):
+    """The big button: straight to the areas of law when there is one office."""
+    offices = list(Office.objects.order_by("name")[:2])
+    if len(offices) == 1:
+        return redirect("booking:topics", office=offices[0].slug)
+    return render(request, "booking/offices.html", {"offices": Office.objects.order_by("name")})
+
+
+def _active_limit_reached(request, office: Office, now) -> bool:
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    active = selectors.count_active_bookings(resident_id=user.pk, office=office, now=now)
+    return active >= office.max_active_bookings
+
+
+def topics(request, office: str):
+    office = get_object_or_404(Office, slug=office)
+    now = timezone.now()
+    context = {
+        "office": office,
+        "topics": selectors.list_bookable_topics(office=office),
+        "limit_reached": _active_limit_reached(request, office, now),
+    }
+    return render(request, "booking/topics.html", context)
+
+
+def _office_and_topic(office_slug: str, topic_code: str) -> tuple[Office, Topic]:
+    office = get_object_or_404(Office, slug=office_slug)
+    topic = get_object_or_404(Topic, code=topic_code, is_active=True)
+    return office, topic
+
+
+def without_own_slot(slots: list, appointment) -> list:
+    """Leave out the slot an appointment being moved holds now: moving there is no move."""
+    if appointment is None:
+        return slots
+    return [
+        slot
+        for slot in slots
+        if not (slot.start == appointment.starts_at and slot.lawyer_id == appointment.lawyer_id)
+    ]
+
+
+def picker_context(
+    request,
+    *,
+    office: Office,
+    topic: Topic,
+    now,
+    link,
+    ignore_appointment=None,
+) -> dict:
+    """Days with free times, the times of the chosen day, and the first free time.
+
+    ``link(choice, lawyer_id)`` gives the address a time leads to. Three queries for the
+    lawyers and three for the free slots, whatever their number.
+    """
+    lawyers = selectors.list_topic_lawyers(office=office, topic=topic)
+    form = SlotFilterForm(request.GET, lawyers=lawyers)
+    lawyer_id, mode, day = form.filters()
+    lawyer = next((each for each in lawyers if each.pk == lawyer_id), None)
+    slots = selectors.list_free_slots(
+        office=office,
+        topic=topic,
+        lawyer=lawyer,
+        now=now,
+        ignore_appointment_id=ignore_appointment.pk if ignore_appointment else None,
+    )
+    if lawyers and lawyer is None:
+        # Only lawyers listed (linked to the office, covering the topic) are offered.
+        listed = {each.pk for each in lawyers}
+        slots = [slot for slot in slots if slot.lawyer_id in listed]
+    if mode:
+        slots = [slot for slot in slots if slot.mode == mode]
+    slots = without_own_slot(slots, ignore_appointment)
+    choices = picker.merge_lawyers(slots)
+    tz = office.tz
+    days = picker.count_by_day(choices, tz)
+    selected_day = day if day in dict(days) else (days[0][0] if days else None)
+    query = request.GET.copy()
+
+    def day_url(value) -> str:
+        query["day"] = value.isoformat()
+        return f"?{query.urlencode()}"
+
+    def entry(choice: picker.Choice) -> dict:
+        return {"start": choice.local_start(tz), "mode": choice.mode, "url": link(choice, lawyer)}
+
+    return {
+        "office": office,
+        "topic": topic,
+        "filter_form": form,
+        "lawyer": lawyer,
+        "days": [
+            {"day": value, "count": count, "url": day_url(value), "selected": value == selected_day}
+            for value, count in days
+        ],
+        "selected_day": selected_day,
+        "times": [entry(choice) for choice in picker.on_day(choices, selected_day, tz)],
+        "first": entry(choices[0]) if choices else None,
+    }
+
+
+def slots(request, office: str, topic: str):
+    """The free times of an area of law, a day at a time."""
+    office, topic = _office_and_topic(office, topic)
+    now = timezone.now()
+    details_url = reverse("booking:details", kwargs={"office": office.slug, "topic": topic.code})
+
+    def link(choice: picker.Choice, lawyer: Lawyer | None) -> str:
+        lawyer_id = lawyer.pk if lawyer else None
+        return f"{details_url}?{choice.query(tz=office.tz, lawyer_id=lawyer_id)}"
+
+    if _active_limit_reached(request, office, now):
+        context = {"office": office, "topic": topic, "limit_reached": True}
+    else:
+        context = picker_context(request, office=office, topic=topic, now=now, link=link)
+    return render(request, "booking/slots.html", context)
+
+
+def free_choice(
+    *, office, topic, start, mode, lawyer_id, now, ignore_appointment=None
+) -> picker.Choice | None:
+    """The chosen time if it is still free, with the lawyers (of those asked for) free then."""
+    day = start.astimezone(office.tz).date()
+    slots = selectors.list_free_slots(
+        office=office,
+        topic=topic,
+        first_day=day,
+        last_day=day,
+        now=now,
+        ignore_appointment_id=ignore_appointment.pk if ignore_appointment else None,
+    )
+    slots = without_own_slot(slots, ignore_appointment)
+    if lawyer_id is not None:
+        slots = [slot for slot in slots if slot.lawyer_id == lawyer_id]
+    return picker.find(picker.merge_lawyers(slots), start=start, mode=mode)
+
+
+def preferred_order(choice: picker.Choice) -> list[int]:
+    """Lawyers free at a time, starting with a different one for different times.
+
+    Spreads "any lawyer" bookings over the lawyers instead of filling one diary first.
+    """
+    ids = list(choice.lawyer_ids)
+    shift = int(choice.start.timestamp() // 60) % len(ids)
+    return ids[shift:] + ids[:shift]
+
+
+def alternatives(*, office, topic, wanted, lawyer_id, now, ignore_appointment=None) -> list[dict]:
+    """The free times nearest to the one that could not be had; any lawyer if needed."""
+    slots = selectors.list_free_slots(
+        office=office,
+        topic=topic,
+        now=now,
+        ignore_appointment_id=ignore_appointment.pk if ignore_appointment else None,
+    )
+    slots = without_own_slot(slots, ignore_appointment)
+    if lawyer_id is not None:
+        own = [slot for slot in slots if slot.lawyer_id == lawyer_id]
+        slots = own or slots
+        lawyer_id = lawyer_id if own else None
+    choices = picker.nearest(picker.merge_lawyers(slots), wanted)
+    return [
+        {
+            "start": choice.local_start(office.tz),
+            "mode": choice.mode,
+            "value": f"{picker.format_start(choice.start, office.tz)}|{choice.mode}",
+            "query": choice.query(tz=office.tz, lawyer_id=lawyer_id),
+            "lawyer_id": lawyer_id,
+        }
+        for choice in choices
+    ]
+
+
+def _chosen_data(request) -> dict:
+    """The chosen time from the query or form; an alternative picked overrides it."""
+    data = (request.POST if request.method == "POST" else request.GET).copy()
+    picked = data.get("pick", "")
+    if "|" in picked:
+        data["start"], data["mode"] = picked.split("|", 1)
+    return data
+
+
+@resident_required
+def details(request, office: str, topic: str):
+    """The short form about the matter, its review, and the booking itself."""
+    office, topic = _office_and_topic(office, topic)
+    now = timezone.now()
+    slots_url = reverse("booking:slots", kwargs={"office": office.slug, "topic": topic.code})
+    data = _chosen_data(request)
+    chosen = ChosenSlotForm(data, tz=office.tz)
+    if not chosen.is_valid():
+        messages.error(request, CHOOSE_A_TIME)
+        return redirect(slots_url)
+    start, mode, lawyer_id = (chosen.cleaned_data[name] for name in ("start", "mode", "lawyer"))
+    context = {"office": office, "topic": topic, "chosen": chosen, "slots_url": slots_url}
+
+    if _active_limit_reached(request, office, now):
+        error = TooManyActiveBookings(limit=office.max_active_bookings)
+        return render(request, "booking/limit.html", {**context, "error": error})
+
+    is_post = request.method == "POST"
+    form = DetailsForm(data if is_post else None)
+    choice = free_choice(
+        office=office, topic=topic, start=start, mode=mode, lawyer_id=lawyer_id, now=now
+    )
+    if choice is None:
+        return _taken(request, context, form, error=SlotTaken(), wanted=start, lawyer_id=lawyer_id)
+
+    order = preferred_order(choice)
+    lawyer = Lawyer.objects.select_related("user").get(pk=order[0])
+    context.update(
+        {"form": form, "start": start.astimezone(office.tz), "mode": mode, "lawyer": lawyer}
+    )
+    step = data.get("step")
+    if is_post and step == "edit":
+        # Back from the review to the form, with the values as they were.
+        form.is_valid()
+        context["form"] = DetailsForm(initial=form.cleaned_data)
+        return render(request, "booking/details.html", context)
+    if not is_post or not form.is_valid():
+        return render(request, "booking/details.html", context)
+    if step != "confirm":
+        return render(request, "booking/review.html", context)
+
+    error: BookingError = SlotTaken()
+    for candidate in order:
+        try:
+            appointment = book_appointment(
+                resident=request.user,
+                office=office,
+                topic=topic,
+                lawyer=lawyer if candidate == lawyer.pk else Lawyer.objects.get(pk=candidate),
+                starts_at=start,
+                mode=mode,
+                now=now,
+                **form.booking_fields(),
+            )
+        except (SlotTaken, SlotNotOffered) as refused:
+            error = refused  # with "any lawyer", another one free then may still do
+            continue
+        except TooManyActiveBookings as refused:
+            return render(request, "booking/limit.html", {**context, "error": refused})
+        number = request.user.phone
+        if number:
+            messages.success(request, BOOKED % {"number": mask_number(number.as_e164)})
+        else:
+            messages.success(request, BOOKED_NO_SMS)
+        return redirect("booking:appointment", reference=appointment.reference)
+    return _taken(request, context, form, error=error, wanted=start, lawyer_id=lawyer_id)
+
+
+def _taken(request, context, form, *, error: BookingError, wanted, lawyer_id):
+    """The friendly page for a time that is gone: say so, offer the nearest free ones."""
+    office, topic = context["office"], context["topic"]
+    choices = alternatives(
+        office=office, topic=topic, wanted=wanted, lawyer_id=lawyer_id, now=timezone.now()
+    )
+    details_url = reverse("booking:details", kwargs={"office": office.slug, "topic": topic.code})
+    context = {
+        **context,
+        "error": error,
+        "form": form if form.is_bound else None,
+        "alternatives": choices,
+        "details_url": details_url,
+    }
+    return render(request, "booking/taken.html", context)

@@ -1,0 +1,192 @@
+"""The resident's own appointments: the list, one appointment, cancel, move, calendar file.
+
+A resident reaches only their own appointments: any other reference answers 404, the
+same as one that does not exist.
+"""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from booking import feeds, selectors
+from booking.errors import BookingError, SlotNotOffered, SlotTaken
+from booking.forms import ChosenSlotForm
+from booking.models import Lawyer, Status
+from booking.services import cancel_appointment, reschedule_appointment
+from booking.views.access import resident_required
+from booking.views.book import alternatives, free_choice, picker_context, preferred_order
+
+CANCELLED = _("Your consultation %(reference)s is cancelled. A text message confirms it.")
+MOVED = _("Your consultation is moved. A text message with the new time is on its way.")
+PAST_SHOWN = 50
+
+
+def _own_appointment(request, reference: str):
+    appointment = selectors.get_resident_appointment(
+        resident_id=request.user.pk, reference=reference
+    )
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+@resident_required
+def my_appointments(request):
+    now = timezone.now()
+    appointments = selectors.list_resident_appointments(resident_id=request.user.pk)
+    upcoming = [a for a in appointments if a.status == Status.BOOKED and a.ends_at > now]
+    upcoming_ids = {a.pk for a in upcoming}
+    past = [a for a in reversed(appointments) if a.pk not in upcoming_ids][:PAST_SHOWN]
+    context = {
+        "upcoming": [(a, a.can_change_online(now)) for a in upcoming],
+        "past": past,
+    }
+    return render(request, "booking/my_appointments.html", context)
+
+
+@resident_required
+def appointment(request, reference: str):
+    appointment = _own_appointment(request, reference)
+    now = timezone.now()
+    context = {
+        "appointment": appointment,
+        "office": appointment.office,
+        "can_change": appointment.can_change_online(now),
+        "change_until": appointment.starts_at - appointment.office.cancel_cutoff,
+        "is_upcoming": appointment.status == Status.BOOKED and appointment.ends_at > now,
+    }
+    return render(request, "booking/appointment.html", context)
+
+
+@resident_required
+def appointment_calendar(request, reference: str):
+    """The appointment as an .ics file for the phone's own calendar."""
+    appointment = _own_appointment(request, reference)
+    with translation.override(appointment.resident.preferred_language or None):
+        body = feeds.resident_calendar(appointment, host=request.get_host())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    filename = f"consultation-{appointment.reference}.ics"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@resident_required
+def cancel(request, reference: str):
+    appointment = _own_appointment(request, reference)
+    context = {"appointment": appointment, "office": appointment.office}
+    if request.method == "POST":
+        try:
+            cancel_appointment(appointment=appointment, by=request.user)
+        except BookingError as refused:
+            return render(request, "booking/cancel.html", {**context, "error": refused})
+        messages.success(request, CANCELLED % {"reference": appointment.display_reference})
+        return redirect("booking:my_appointments")
+    context["can_change"] = appointment.can_change_online(timezone.now())
+    return render(request, "booking/cancel.html", context)
+
+
+@resident_required
+def reschedule(request, reference: str):
+    """The free times of the same area of law, to move a booked consultation to."""
+    appointment = _own_appointment(request, reference)
+    now = timezone.now()
+    context = {"appointment": appointment, "office": appointment.office}
+    if not appointment.can_change_online(now):
+        return render(request, "booking/cancel.html", {**context, "can_change": False})
+    confirm_url = reverse("booking:reschedule_confirm", kwargs={"reference": reference})
+    office = appointment.office
+
+    def link(choice, lawyer: Lawyer | None) -> str:
+        lawyer_id = lawyer.pk if lawyer else None
+        return f"{confirm_url}?{choice.query(tz=office.tz, lawyer_id=lawyer_id)}"
+
+    context.update(
+        picker_context(
+            request,
+            office=office,
+            topic=appointment.topic,
+            now=now,
+            link=link,
+            ignore_appointment=appointment,
+        )
+    )
+    return render(request, "booking/reschedule.html", context)
+
+
+@resident_required
+def reschedule_confirm(request, reference: str):
+    """Old time, new time, one button; the new time is taken or nothing changes."""
+    appointment = _own_appointment(request, reference)
+    office = appointment.office
+    now = timezone.now()
+    picker_url = reverse("booking:reschedule", kwargs={"reference": reference})
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = ChosenSlotForm(data, tz=office.tz)
+    if not chosen.is_valid():
+        return redirect(picker_url)
+    start, mode, lawyer_id = (chosen.cleaned_data[name] for name in ("start", "mode", "lawyer"))
+    context = {
+        "appointment": appointment,
+        "office": office,
+        "chosen": chosen,
+        "start": start.astimezone(office.tz),
+        "mode": mode,
+        "picker_url": picker_url,
+    }
+    if not appointment.can_change_online(now):
+        return render(request, "booking/cancel.html", {**context, "can_change": False})
+    choice = free_choice(
+        office=office,
+        topic=appointment.topic,
+        start=start,
+        mode=mode,
+        lawyer_id=lawyer_id,
+        now=now,
+        ignore_appointment=appointment,
+    )
+    error: BookingError = SlotTaken()
+    if choice is not None:
+        order = preferred_order(choice)
+        if appointment.lawyer_id in order:  # keep the same lawyer when they are free
+            order.remove(appointment.lawyer_id)
+            order.insert(0, appointment.lawyer_id)
+        lawyers = Lawyer.objects.select_related("user").in_bulk(order)
+        if request.method != "POST":
+            context["lawyer"] = lawyers[order[0]]
+            return render(request, "booking/reschedule_confirm.html", context)
+        for candidate in order:
+            try:
+                reschedule_appointment(
+                    appointment=appointment,
+                    starts_at=start,
+                    mode=mode,
+                    lawyer=lawyers[candidate],
+                    by=request.user,
+                    now=now,
+                )
+            except (SlotTaken, SlotNotOffered) as refused:
+                error = refused
+                continue
+            except BookingError as refused:
+                return render(request, "booking/cancel.html", {**context, "error": refused})
+            messages.success(request, MOVED)
+            return redirect("booking:appointment", reference=reference)
+    context.update(
+        {
+            "error": error,
+            "alternatives": alternatives(
+                office=office,
+                topic=appointment.topic,
+                wanted=start,
+                lawyer_id=lawyer_id,
+                now=now,
+                ignore_appointment=appointment,
+            ),
+            "details_url": reverse("booking:reschedule_confirm", kwargs={"reference": reference}),
+            "form": None,
+        }
+    )
+    return render(request, "booking/taken.html", context)
