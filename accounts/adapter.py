@@ -1,16 +1,24 @@
 """The one place where allauth's behaviour is changed for this site.
 
-Residents sign up and sign in with a mobile number and a code sent by SMS (through the
-outbox in sms/); the number lives on ``User.phone``. Staff (lawyers, desk, office
-admins, and anyone who may use the admin site) sign in with e-mail and password, and TOTP
-when they have set it up: they never get a code by SMS, and their number, if any, is not
-one allauth verifies.
+Residents sign in with a mobile number and a code sent by SMS (through the outbox in
+sms/); the number lives on ``User.phone``. As on most Chinese sites, signing in with a
+number that has no account yet signs the resident up: the number gets a code like any
+other, and entering it confirms a new resident account, in the language of the page.
+allauth's code flow needs a user to send the code to and to sign in, so that account is
+made when the code is requested, pending until the code is entered, and deleted if it
+never is (accounts/services.py). The sign-up page does the same. Staff (lawyers, desk,
+office admins, and anyone who may use the admin site) sign in with e-mail and password,
+and TOTP when they have set it up: they never get a code by SMS, and their number, if
+any, is not one allauth verifies. They reset a forgotten password by e-mail only where
+e-mail is configured (``EMAIL_HOST``); otherwise an office admin sets a new one in the
+admin.
 
-Known limits: a number without an account, or one that already has an account at
-sign-up, gets no SMS telling its holder so (allauth's ``send_unknown_account_sms`` and
-``send_account_already_exists_sms``), because sms/ has no such message yet; the pages
-say what to do when no code comes. A sign-up whose code cannot be sent (SMS limits)
-keeps its unverified account, which then signs in by code like any other.
+Known limits: the pages look the same for a staff member's number, which gets no code,
+and for a resident's; a number that already has an account gets no SMS saying so at
+sign-up (allauth's ``send_account_already_exists_sms``), and the code page there says
+to sign in instead. A pending account lives for ``services.PENDING_FOR`` from when it
+was made or last asked for a code, and is deleted only when someone next asks for a code
+or signs up.
 """
 
 import logging
@@ -18,6 +26,7 @@ import logging
 from allauth.account import stages
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from allauth.core.exceptions import ImmediateHttpResponse, RateLimited
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -72,6 +81,21 @@ class AccountAdapter(DefaultAccountAdapter):
         "rate_limited": TOO_MANY_REQUESTS,
     }
 
+    def sends_email(self) -> bool:
+        """Whether a mail server is configured: the office's own server has none."""
+        return bool(settings.EMAIL_HOST)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Send allauth's e-mail only where there is a server to send it.
+
+        The pages that would send (password reset) say so themselves when there is
+        none; this keeps any other path from failing on a missing server.
+        """
+        if not self.sends_email():
+            logger.warning("No e-mail %s sent: EMAIL_HOST is not set.", template_prefix)
+            return
+        super().send_mail(template_prefix, email, context)
+
     def get_login_stages(self) -> list[str]:
         return [
             f"{__name__}.PhoneVerificationStage"
@@ -107,6 +131,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_user_by_phone(self, phone: str) -> User | None:
         # Any role: a staff member's number is taken too, but gets no code (below).
         return User.objects.filter(phone=phone).first()
+
+    def get_or_register_resident(self, phone: str) -> User:
+        """Whom a sign-in code for ``phone`` goes to, a new pending resident if no one.
+
+        Called by the forms that request a code, once allauth's own checks (number,
+        rate limits) have passed: allauth starts the code flow with the user they found,
+        and with none it sends no code. A pending account found here gets its time
+        again, so that it outlives the code.
+        """
+        return services.get_or_register_resident(phone=phone, language=translation.get_language())
 
     def send_verification_code_sms(self, user: User, phone: str, code: str, **kwargs) -> None:
         """Queue the code in the outbox; a refusal by the SMS limits is shown on the page.

@@ -1,12 +1,16 @@
 """Sign-in forms: allauth's own, fitted to residents' phones and to staff passwords.
 
 allauth is told to use them in settings.ACCOUNT_FORMS; accounts/adapter.py hands allauth
-the mobile number field. No form writes anything: allauth's flows and the adapter do.
+the mobile number field. Forms write nothing themselves: allauth's flows and the adapter
+do. The forms that request a sign-in code ask the adapter for the account the code goes
+to, which registers a number that has none: allauth's views start the code flow with the
+user the form found, right after validation, so there is no later place to do it.
 """
 
 import unicodedata
 
 from allauth.account import forms as allauth_forms
+from allauth.account.adapter import get_adapter
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +20,10 @@ MOBILE_NUMBER = _("Mobile number")
 EMAIL_OR_MOBILE = _("Mobile number or e-mail address")
 CODE = _("Code from the text message")
 PASSWORD_NEEDED = _("Please enter your password.")
+RESET_BY_OFFICE_ADMIN = _(
+    "This site sends no e-mail, so it cannot reset your password. Please ask your "
+    "office admin to set a new password for you."
+)
 
 
 class MobileNumberField(forms.CharField):
@@ -42,8 +50,8 @@ class LoginForm(allauth_forms.LoginForm):
     residents, an e-mail address and password for staff.
 
     allauth drops the password field when sign-up asks for none; it stays here,
-    optional, and is required only with an e-mail address: the site sends no e-mail,
-    so an address never gets a code.
+    optional, and is required only with an e-mail address: codes go by SMS only, so
+    an address never gets one.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -67,21 +75,48 @@ class LoginForm(allauth_forms.LoginForm):
 
     def clean(self):
         login = self.cleaned_data.get("login")
-        if login and _looks_like_email(login):
-            if not self.cleaned_data.get("password"):
-                self.add_error("password", PASSWORD_NEEDED)
-        elif login:
+        by_code = bool(login) and not _looks_like_email(login)
+        if by_code:
             self.cleaned_data["password"] = ""  # residents have none: a code follows
-        return super().clean()
+        elif login and not self.cleaned_data.get("password"):
+            self.add_error("password", PASSWORD_NEEDED)
+        cleaned_data = super().clean()
+        if by_code and not self.errors:
+            self.user = get_adapter().get_or_register_resident(login)
+        return cleaned_data
 
 
 class RequestLoginCodeForm(allauth_forms.RequestLoginCodeForm):
-    """Codes go by SMS only: the site sends no e-mail."""
+    """Codes go by SMS only, to any mobile number (a new one is registered)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields.pop("email", None)
         self.fields["phone"].required = True
+
+    def clean_phone(self) -> str:
+        phone = super().clean_phone()
+        self._user = get_adapter().get_or_register_resident(phone)
+        return phone
+
+
+class ResetPasswordForm(allauth_forms.ResetPasswordForm):
+    """allauth's reset by e-mail, refused where the site cannot send e-mail.
+
+    The page then shows no form (``sends_email``); a post all the same gets the same
+    advice, and nothing is sent.
+    """
+
+    reset_by_office_admin = RESET_BY_OFFICE_ADMIN
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sends_email = get_adapter().sends_email()
+
+    def clean(self):
+        if not self.sends_email:
+            raise forms.ValidationError(RESET_BY_OFFICE_ADMIN)
+        return super().clean()
 
 
 class _CodeFromAnyKeyboard:

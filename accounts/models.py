@@ -1,7 +1,10 @@
 """The one user model of the project: residents, lawyers, desk staff and office admins.
 
 Residents sign in with a verified mobile number, staff with an e-mail address; both
-fields are optional so that the desk can register a resident who has neither.
+fields are optional so that the desk can register a resident who has neither. An account
+that a resident starts on the site (sign-up, or a sign-in code for a new number) is
+pending until its number is confirmed, and is deleted if that never happens
+(accounts/services.py).
 """
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -60,6 +63,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_mobile_number],
     )
     phone_verified = models.BooleanField(_("mobile number verified"), default=False)
+    pending_until = models.DateTimeField(
+        _("pending until"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Made on the site for a mobile number not confirmed yet: deleted after this "
+            "time unless the number is confirmed."
+        ),
+    )
     display_name = models.CharField(_("name"), max_length=100, blank=True)
     preferred_language = models.CharField(
         _("preferred language"),

@@ -1,40 +1,115 @@
-"""Writes to accounts: residents who sign up by phone, and their mobile numbers.
+"""Writes to accounts: residents who sign up or in by phone, and their mobile numbers.
 
 Called by the allauth adapter (accounts/adapter.py); numbers arrive already in E.164.
+
+A resident account made on the site exists before its number is confirmed, because
+allauth's code flows send the code to a user and sign that user in. Until the code is
+entered the account is pending (``User.pending_until``); pending accounts whose time has
+passed are deleted whenever a sign-in code is requested or a resident signs up.
+
+Known limits: deletion runs only on those occasions, so the last pending accounts wait
+for the next one; a pending account that got an appointment meanwhile (the desk) is
+kept.
 """
 
-from django.db import transaction
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone
 
 from accounts.models import Role, User
 
 LANGUAGES = {code for code, _name in User._meta.get_field("preferred_language").choices}
+# Longer than any pending sign-in or sign-up lasts in allauth (ACCOUNT_LOGIN_TIMEOUT,
+# 15 minutes; codes 10), so that no code still valid loses its account.
+PENDING_FOR = dt.timedelta(hours=1)
 
 
 @transaction.atomic
-def register_resident(*, phone: str, language: str) -> User:
-    """A new resident with an unverified number and no password: codes by SMS only."""
+def register_resident(*, phone: str, language: str, now: dt.datetime | None = None) -> User:
+    """A new resident with an unverified number and no password: codes by SMS only.
+
+    Pending until the number is confirmed.
+    """
+    now = now or timezone.now()
+    delete_expired_pending_residents(now=now)
     return User.objects.create_user(
         phone=phone,
         phone_verified=False,
         role=Role.RESIDENT,
         preferred_language=language if language in LANGUAGES else "zh-hans",
+        pending_until=now + PENDING_FOR,
     )
+
+
+@transaction.atomic
+def get_or_register_resident(*, phone: str, language: str, now: dt.datetime | None = None) -> User:
+    """Whom a sign-in code for ``phone`` goes to: the number's account, whatever its
+    role, or else a new pending resident. A pending account gets its time again.
+    """
+    now = now or timezone.now()
+    delete_expired_pending_residents(now=now)
+    user = User.objects.filter(phone=phone).first()
+    if user is None:
+        try:
+            with transaction.atomic():
+                return register_resident(phone=phone, language=language, now=now)
+        except (IntegrityError, ValidationError):
+            # Another request registered the number a moment ago.
+            user = User.objects.filter(phone=phone).first()
+            if user is None:
+                raise
+    if user.pending_until is not None:
+        user.pending_until = now + PENDING_FOR
+        user.save(update_fields=["pending_until"])
+    return user
+
+
+@transaction.atomic
+def delete_expired_pending_residents(*, now: dt.datetime) -> int:
+    """Delete the residents whose number was never confirmed in time; how many."""
+    expired = User.objects.filter(
+        pending_until__lt=now,
+        phone_verified=False,
+        last_login__isnull=True,
+        role=Role.RESIDENT,
+    )
+    deleted = 0
+    for user in expired:
+        try:
+            with transaction.atomic():
+                user.delete()
+        except (ProtectedError, RestrictedError):
+            # Something refers to the account now (an appointment): it is in use.
+            User.objects.filter(pk=user.pk).update(pending_until=None)
+        else:
+            deleted += 1
+    return deleted
 
 
 @transaction.atomic
 def set_phone(*, user: User, phone: str, verified: bool) -> None:
     user.phone = phone
     user.phone_verified = verified
+    fields = ["phone", "phone_verified"]
+    if verified and user.pending_until is not None:
+        user.pending_until = None
+        fields.append("pending_until")
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["phone", "phone_verified"])
+    user.save(update_fields=fields)
 
 
 @transaction.atomic
 def mark_phone_verified(*, user: User, phone: str) -> None:
-    """The holder of ``phone`` entered the code sent to it, so the number is theirs.
+    """The holder of ``phone`` entered the code sent to it, so the number is theirs and
+    the account no longer pending.
 
     Only while it is still the user's number: a change in between keeps it unverified.
     """
-    updated = User.objects.filter(pk=user.pk, phone=phone).update(phone_verified=True)
+    updated = User.objects.filter(pk=user.pk, phone=phone).update(
+        phone_verified=True, pending_until=None
+    )
     if updated:
-        user.phone_verified = True
+        user.phone_verified, user.pending_until = True, None

@@ -4,8 +4,11 @@ Codes are read from the SMS outbox (``sms.models.Message.params``), which is wha
 delivery worker would send.
 """
 
+import datetime as dt
+import re
 import time
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 import pytest
 from allauth.mfa.totp.internal.auth import (
@@ -22,6 +25,7 @@ from django.urls import reverse
 from accounts.adapter import INCORRECT_CODE, TOO_MANY_ATTEMPTS, TOO_MANY_REQUESTS
 from accounts.forms import PASSWORD_NEEDED
 from accounts.models import Role, User
+from accounts.services import PENDING_FOR
 from accounts.validators import NOT_A_MOBILE_NUMBER, REGION_NOT_SERVED
 from sms.models import Kind, Message
 from sms.services import DAILY_CAP_REACHED, LOGIN_CODE_MINUTES, TOO_MANY_CODES_FROM_HERE
@@ -31,9 +35,11 @@ pytestmark = pytest.mark.django_db
 
 NUMBER = "+8613800138000"
 TYPED = "138 0013 8000"
+OTHER_NUMBER = "+8613900139000"
 LOGIN = "/accounts/login/"
 SIGNUP = "/accounts/signup/"
 CONFIRM_LOGIN = "/accounts/login/code/confirm/"
+REQUEST_CODE = "/accounts/login/code/"
 VERIFY_PHONE = "/accounts/phone/verify/"
 STAFF_PASSWORD = "a-long-staff-password-2026"
 
@@ -64,6 +70,16 @@ def signed_in_user(client: Client) -> User | None:
 
 def text(response) -> str:
     return response.content.decode()
+
+
+def confirmed_account(number: str) -> User | None:
+    """The account a number can sign in to: its code has been entered."""
+    return User.objects.filter(phone=number, phone_verified=True).first()
+
+
+def hidden_next(page) -> list[str]:
+    """The `next` values the page's forms post back."""
+    return re.findall(r'<input type="hidden" name="next" value="([^"]*)"', text(page))
 
 
 def test_a_new_resident_signs_up_with_the_number_as_typed_and_the_code_texted():
@@ -201,6 +217,7 @@ def test_a_wrong_code_is_refused_and_three_end_the_attempt():
     assert signed_in_user(client) is None
 
 
+@pytest.mark.parametrize("existing", [True, False], ids=["existing number", "new number"])
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
@@ -208,9 +225,12 @@ def test_a_wrong_code_is_refused_and_three_end_the_attempt():
         ("SMS_CODES_PER_IP_PER_HOUR", TOO_MANY_CODES_FROM_HERE),
     ],
 )
-def test_a_code_the_sms_limits_refuse_is_reported_on_the_sign_in_form(settings, setting, message):
+def test_a_code_the_sms_limits_refuse_is_reported_on_the_sign_in_form(
+    settings, setting, message, existing
+):
     setattr(settings, setting, 0)
-    UserFactory(phone=NUMBER)
+    if existing:
+        UserFactory(phone=NUMBER)
     client = Client()
 
     response = post(client, LOGIN, {"login": TYPED})
@@ -223,6 +243,7 @@ def test_a_code_the_sms_limits_refuse_is_reported_on_the_sign_in_form(settings, 
     assert body.index(str(message)) < body.index('name="login"')  # above the field
     assert not Message.objects.exists()
     assert signed_in_user(client) is None
+    assert (confirmed_account(NUMBER) is not None) == existing
 
 
 def test_a_sign_up_whose_code_the_sms_limits_refuse_says_so(settings):
@@ -262,13 +283,181 @@ def test_allauths_rate_limit_on_codes_shows_as_a_form_error():
     assert len(codes_sent_to(NUMBER)) == 1
 
 
-def test_an_unknown_number_looks_the_same_as_a_known_one_and_gets_no_code():
-    """Whether a number has an account is not shown to whoever types it."""
-    response = post(Client(), LOGIN, {"login": TYPED})
+def test_a_new_number_gets_a_code_at_sign_in_and_the_code_makes_a_resident():
+    """As on most Chinese sites: no separate sign-up, the first code registers."""
+    client = Client()
+
+    response = post(client, LOGIN, {"login": TYPED})
 
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == CONFIRM_LOGIN
-    assert not Message.objects.exists()
+    [code] = codes_sent_to(NUMBER)
+    assert code.isdigit() and len(code) == 6
+    assert NUMBER in text(get(client, CONFIRM_LOGIN))
+    assert confirmed_account(NUMBER) is None
+    assert signed_in_user(client) is None
+
+    response = post(client, CONFIRM_LOGIN, {"action": "verify", "code": code})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == "/"
+    resident = signed_in_user(client)
+    assert resident == confirmed_account(NUMBER)
+    assert (resident.role, resident.preferred_language) == (Role.RESIDENT, "zh-hans")
+    assert not resident.has_usable_password()
+    assert User.objects.count() == 1
+
+
+def test_a_new_number_signing_in_in_english_gets_english_texts_and_account():
+    client = Client()
+    post(client, "/i18n/setlang/", {"language": "en", "next": LOGIN})
+
+    post(client, LOGIN, {"login": TYPED})
+    [code] = codes_sent_to(NUMBER)
+    post(client, CONFIRM_LOGIN, {"action": "verify", "code": code})
+
+    assert Message.objects.get(recipient=NUMBER).language == "en"
+    assert signed_in_user(client).preferred_language == "en"
+
+
+def test_the_sign_in_by_code_page_also_registers_a_new_number():
+    """The page allauth sends people back to after too many wrong codes."""
+    client = Client()
+
+    response = post(client, REQUEST_CODE, {"phone": TYPED})
+
+    assert response.url == CONFIRM_LOGIN
+    [code] = codes_sent_to(NUMBER)
+    post(client, CONFIRM_LOGIN, {"action": "verify", "code": code})
+    assert signed_in_user(client) == confirmed_account(NUMBER)
+
+
+def test_a_new_number_can_ask_for_a_new_code():
+    client = Client()
+    post(client, LOGIN, {"login": TYPED})
+
+    response = post(client, CONFIRM_LOGIN, {"action": "resend"})
+
+    assert response.url == CONFIRM_LOGIN
+    _first, second = codes_sent_to(NUMBER)
+    post(client, CONFIRM_LOGIN, {"action": "verify", "code": second})
+    assert signed_in_user(client) == confirmed_account(NUMBER)
+
+
+@pytest.mark.parametrize("entry", ["sign-in", "sign-up"])
+def test_a_number_that_never_enters_its_code_leaves_no_account(time_machine, entry):
+    time_machine.move_to(dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC), tick=False)
+    if entry == "sign-in":
+        post(Client(), LOGIN, {"login": TYPED})
+    else:
+        post(Client(), SIGNUP, {"phone": TYPED})
+    assert len(codes_sent_to(NUMBER)) == 1
+
+    time_machine.shift(PENDING_FOR + dt.timedelta(minutes=1))
+    post(Client(), LOGIN, {"login": OTHER_NUMBER})  # anyone's next request tidies up
+
+    assert not User.objects.filter(phone=NUMBER).exists()
+    assert User.objects.filter(phone=OTHER_NUMBER).exists()
+
+
+@pytest.mark.parametrize("entry", ["sign-in", "sign-up"])
+def test_an_account_whose_code_was_entered_is_kept(time_machine, entry):
+    time_machine.move_to(dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC), tick=False)
+    client = Client()
+    if entry == "sign-in":
+        post(client, LOGIN, {"login": TYPED})
+        post(client, CONFIRM_LOGIN, {"action": "verify", "code": codes_sent_to(NUMBER)[0]})
+    else:
+        post(client, SIGNUP, {"phone": TYPED})
+        post(client, VERIFY_PHONE, {"action": "verify", "code": codes_sent_to(NUMBER)[0]})
+    assert signed_in_user(client) == confirmed_account(NUMBER)
+
+    time_machine.shift(PENDING_FOR * 2)
+    post(Client(), LOGIN, {"login": OTHER_NUMBER})
+
+    assert confirmed_account(NUMBER) is not None
+
+
+def test_a_new_number_that_asks_again_later_still_gets_in(time_machine):
+    """Each request gives the waiting account its time again."""
+    time_machine.move_to(dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC), tick=False)
+    post(Client(), LOGIN, {"login": TYPED})  # never entered
+    time_machine.shift(PENDING_FOR - dt.timedelta(minutes=2))
+    client = Client()
+    post(client, LOGIN, {"login": TYPED})
+    code = codes_sent_to(NUMBER)[-1]
+
+    time_machine.shift(dt.timedelta(minutes=4))
+    post(Client(), LOGIN, {"login": OTHER_NUMBER})  # tidies up expired accounts
+    post(client, CONFIRM_LOGIN, {"action": "verify", "code": code})
+
+    assert signed_in_user(client) == confirmed_account(NUMBER)
+
+
+def test_a_wrong_code_for_a_new_number_makes_no_account():
+    client = Client()
+    post(client, LOGIN, {"login": TYPED})
+    [code] = codes_sent_to(NUMBER)
+    wrong = "000000" if code != "000000" else "111111"
+
+    response = post(client, CONFIRM_LOGIN, {"action": "verify", "code": wrong})
+
+    assert str(INCORRECT_CODE) in text(response)
+    assert signed_in_user(client) is None
+    assert confirmed_account(NUMBER) is None
+
+
+def _code_page_for(number: str) -> str:
+    client = Client()
+    response = post(client, LOGIN, {"login": number})
+    assert (response.status_code, response.url) == (HTTPStatus.FOUND, CONFIRM_LOGIN)
+    body = text(get(client, CONFIRM_LOGIN)).replace(number, "NUMBER")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", body)
+
+
+def test_the_code_page_is_the_same_for_a_residents_a_staff_members_and_a_new_number(
+    lawyer_user,
+):
+    """Whether a number has an account, and whose, is not shown to whoever types it."""
+    UserFactory(phone=NUMBER)
+    lawyer_user.phone, lawyer_user.phone_verified = OTHER_NUMBER, True
+    lawyer_user.save(update_fields=["phone", "phone_verified"])
+    new_number = "+8613700137000"
+
+    resident_page = _code_page_for(NUMBER)
+    staff_page = _code_page_for(OTHER_NUMBER)
+    new_page = _code_page_for(new_number)
+
+    assert resident_page == staff_page == new_page
+    assert codes_sent_to(NUMBER) and codes_sent_to(new_number)
+    assert not Message.objects.filter(recipient=OTHER_NUMBER).exists()
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["existing number", "new number"])
+def test_the_page_asked_for_before_sign_in_follows_the_code(existing):
+    """From the booking flow: /accounts/login/?next=/book/… ends on /book/…."""
+    if existing:
+        UserFactory(phone=NUMBER)
+    client = Client()
+    wanted = "/book/office-1/family/?day=2026-12-08"
+    sign_in_page = get(client, f"{LOGIN}?{urlencode({'next': wanted})}")
+    assert hidden_next(sign_in_page) == [wanted, wanted]  # resident's form, staff form
+
+    response = post(client, LOGIN, {"login": TYPED, "next": wanted})
+
+    assert response.status_code == HTTPStatus.FOUND
+    code_page_url = response.url
+    assert code_page_url.startswith(f"{CONFIRM_LOGIN}?next=")
+    assert hidden_next(get(client, code_page_url)).count(wanted) == 2  # code, new code
+    response = post(client, code_page_url, {"action": "resend", "next": wanted})
+    assert response.url == code_page_url  # a new code keeps it too
+    code = codes_sent_to(NUMBER)[-1]
+
+    response = post(client, code_page_url, {"action": "verify", "code": code, "next": wanted})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == wanted
+    assert signed_in_user(client) == confirmed_account(NUMBER)
 
 
 def test_signing_up_with_a_number_that_has_an_account_makes_no_second_one():
@@ -315,10 +504,13 @@ def test_staff_get_no_sign_in_code_by_sms(lawyer_user):
     lawyer_user.phone, lawyer_user.phone_verified = NUMBER, True
     lawyer_user.save(update_fields=["phone", "phone_verified"])
 
-    response = post(Client(), LOGIN, {"login": TYPED})
+    client = Client()
+    response = post(client, LOGIN, {"login": TYPED})
 
     assert response.url == CONFIRM_LOGIN  # the same page as for anyone
+    response = post(client, CONFIRM_LOGIN, {"action": "resend"})
     assert not Message.objects.exists()
+    assert list(User.objects.filter(phone=NUMBER)) == [lawyer_user]  # no resident made
 
 
 def test_a_wrong_staff_password_is_refused(lawyer_user):

@@ -84,6 +84,28 @@ def test_a_resident_signs_in_by_phone_without_javascript(new_page, live_server, 
     assert User.objects.get(pk=resident.pk).last_login is not None
 
 
+def test_a_new_number_signs_in_and_becomes_a_resident_without_javascript(
+    new_page, live_server, request_log
+):
+    """No sign-up first: the sign-in code registers the number."""
+    page = new_page(**NO_JAVASCRIPT)
+    page.goto(f"{live_server.url}/accounts/login/")
+
+    page.fill("#id_phone", TYPED)
+    with page.expect_navigation():
+        page.click(SEND_CODE)
+    assert page.url == f"{live_server.url}/accounts/login/code/confirm/"
+    check_page(page)
+    page.fill("#id_code", code_sent_to(NUMBER))
+    with page.expect_navigation():
+        page.click("button[value=verify]")
+
+    assert page.url == f"{live_server.url}/"
+    assert "您已登录。" in page.inner_text("main")
+    assert User.objects.get(phone=NUMBER).phone_verified
+    assert request_log.to_other_hosts() == []
+
+
 def test_a_new_resident_signs_up_by_phone_without_javascript(new_page, live_server, request_log):
     page = new_page(**NO_JAVASCRIPT)
     page.goto(f"{live_server.url}/accounts/signup/")
@@ -116,7 +138,9 @@ def test_a_landline_is_refused_on_the_page(new_page, live_server):
     assert "固定电话无法接收短信" in page.inner_text("#id_login_error")
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/signup/"])
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+)
 def test_sign_in_pages_fit_at_200_percent_zoom(new_page, live_server, path):
     page = new_page(**PHONE_AT_200)
     page.goto(f"{live_server.url}{path}")
