@@ -21,12 +21,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
+from django.utils import timezone
 
+from accounts.services import delete_expired_pending_residents
 from sms.delivery import prune_task_results, recover
 
 logger = logging.getLogger("sms.worker")
 
-# Old finished task rows are deleted about once an hour (sms.delivery.prune_task_results).
+# About once an hour: old finished task rows are deleted (sms.delivery.prune_task_results),
+# and accounts started for a number whose code was never entered.
 PRUNE_EVERY_SECONDS = 3600
 
 
@@ -37,6 +40,7 @@ def recover_periodically(every: float, stop: threading.Event) -> None:
             recover()
             if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                 prune_task_results()
+                delete_expired_pending_residents(now=timezone.now())
                 last_prune = time.monotonic()
         except Exception:
             logger.exception("Recovery sweep failed; next one in %s s.", every)
