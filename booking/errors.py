@@ -13,6 +13,7 @@ TOO_LATE_TO_CANCEL = _(
 )
 NOT_ACTIVE = _("This consultation has already been cancelled or has taken place.")
 ALREADY_STARTED = _("This consultation has already started.")
+TIME_GONE = _("Sorry, this time is no longer free. Please choose one of the nearest free times.")
 
 
 class BookingError(Exception):
@@ -61,3 +62,10 @@ class NotActive(BookingError):
 class AlreadyStarted(BookingError):
     code = "already_started"
     message_template = ALREADY_STARTED
+
+
+class TimeGone(BookingError):
+    """The time chosen on an earlier page is no longer offered (taken, or too soon now)."""
+
+    code = "time_gone"
+    message_template = TIME_GONE

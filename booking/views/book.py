@@ -13,7 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import picker, selectors
-from booking.errors import BookingError, SlotNotOffered, SlotTaken, TooManyActiveBookings
+from booking.errors import (
+    BookingError,
+    SlotNotOffered,
+    SlotTaken,
+    TimeGone,
+    TooManyActiveBookings,
+)
 from booking.forms import ChosenSlotForm, DetailsForm, SlotFilterForm
 from booking.models import Lawyer, Office, Topic
 from booking.services import book_appointment
@@ -126,6 +132,9 @@ def picker_context(
             for value, count in days
         ],
         "selected_day": selected_day,
+        "selected_index": next(
+            (index for index, (value, _count) in enumerate(days, 1) if value == selected_day), 0
+        ),
         "times": [entry(choice) for choice in picker.on_day(choices, selected_day, tz)],
         "first": entry(choices[0]) if choices else None,
     }
@@ -236,7 +245,7 @@ def details(request, office: str, topic: str):
         office=office, topic=topic, start=start, mode=mode, lawyer_id=lawyer_id, now=now
     )
     if choice is None:
-        return _taken(request, context, form, error=SlotTaken(), wanted=start, lawyer_id=lawyer_id)
+        return _taken(request, context, form, error=TimeGone(), wanted=start, lawyer_id=lawyer_id)
 
     order = preferred_order(choice)
     lawyer = Lawyer.objects.select_related("user").get(pk=order[0])
@@ -254,7 +263,7 @@ def details(request, office: str, topic: str):
     if step != "confirm":
         return render(request, "booking/review.html", context)
 
-    error: BookingError = SlotTaken()
+    error: BookingError = TimeGone()
     for candidate in order:
         try:
             appointment = book_appointment(

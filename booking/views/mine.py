@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from booking import feeds, selectors
-from booking.errors import BookingError, SlotNotOffered, SlotTaken
+from booking.errors import BookingError, SlotNotOffered, SlotTaken, TimeGone
 from booking.forms import ChosenSlotForm
 from booking.models import Lawyer, Status
 from booking.services import cancel_appointment, reschedule_appointment
@@ -147,7 +147,7 @@ def reschedule_confirm(request, reference: str):
         now=now,
         ignore_appointment=appointment,
     )
-    error: BookingError = SlotTaken()
+    error: BookingError = TimeGone()
     if choice is not None:
         order = preferred_order(choice)
         if appointment.lawyer_id in order:  # keep the same lawyer when they are free

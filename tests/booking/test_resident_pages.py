@@ -301,7 +301,7 @@ def test_a_time_taken_before_confirming_offers_the_nearest_free_times_with_the_a
     response = signed_in.post(details_url(office, topic), {**data, "step": "confirm"})
     assert response.status_code == HTTPStatus.OK
     page = text(response)
-    assert str(errors.SLOT_TAKEN) in page
+    assert str(errors.TIME_GONE) in page
     for nearest in ("09:00", "09:30", "10:30", "11:00", "11:30"):
         assert f'value="2026-12-07T{nearest}|in_person"' in page
     assert 'value="邻居占了我家的宅基地"' in page  # the answers travel along
@@ -462,7 +462,7 @@ def test_moving_to_a_time_taken_meanwhile_changes_nothing_and_offers_others(sign
         mode=Mode.IN_PERSON,
     )
     response = signed_in.post(page_of(booked, "reschedule_confirm"), chosen(local(TUESDAY, 11)))
-    assert str(errors.SLOT_TAKEN) in text(response)
+    assert str(errors.TIME_GONE) in text(response)
     assert "start=2026-12-08T11%3A30" in text(response)
     booked.refresh_from_db()
     assert booked.starts_at == local(TUESDAY, 10)
