@@ -34,8 +34,9 @@ test-postgres: venv deps
 	@echo "== tests on PostgreSQL"
 	scripts/with-postgres $(BIN)/pytest
 
-# Benchmarks on SQLite and PostgreSQL; results go to bench/RESULTS.md.
-bench: venv deps
+# Benchmarks on SQLite and PostgreSQL; results go to bench/RESULTS.md. Messages are
+# compiled, as in production, because the pages benchmark serves translated pages.
+bench: venv deps messages
 	env -u DATABASE_URL $(BIN)/python -m bench.run --database sqlite
 	scripts/with-postgres $(BIN)/python -m bench.run --database postgresql
 

@@ -27,7 +27,8 @@ INTRO = """\
 Reproduce with `make bench`: it runs `python -m bench.run` once on a fresh SQLite file and
 once on a throwaway PostgreSQL cluster, and each run rewrites its own section below. The
 code of the benchmarks and of their data sets is in `bench/`. Times are wall-clock
-milliseconds in one process; compare them only with figures from the same machine.
+milliseconds in one process, and rates those of a local server and client; compare them
+only with figures from the same machine.
 """
 
 
@@ -101,9 +102,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="legalaid-bench-") as var_dir:
         setup_django(args.database, var_dir)
         prepare_database(args.database)
-        from bench import delivery, slots
+        from bench import delivery, pages, slots
 
-        benchmarks = [slots.run, delivery.run]
+        # Pages last: the demo office they load books appointments, whose queued text
+        # messages the delivery benchmark's worker would send with its own.
+        benchmarks = [slots.run, delivery.run, pages.run]
         header = "\n".join(
             [
                 f"## {TITLES[args.database]}",
