@@ -6,3 +6,8 @@ class BookingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "booking"
     verbose_name = _("Booking")
+
+    def ready(self) -> None:
+        from booking import signals
+
+        signals.connect()

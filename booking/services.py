@@ -4,7 +4,9 @@ Each service runs in one transaction that first locks the rows its decision depe
 always in the same order (resident, then lawyers by id, then the appointment), re-checks
 the request against the slot engine, and writes. The database's own overlap rule is the
 last line of defence: if it fires, the caller gets ``SlotTaken`` like any other loser of
-a race. The resident's text messages are written to the outbox in the same transaction.
+a race. The resident's text messages are written to the outbox in the same transaction,
+and the schedule version (booking/pagecache.py) goes up in it: every service that changes
+anyone's free time must bump it.
 """
 
 from datetime import datetime
@@ -23,6 +25,7 @@ from booking.errors import (
     TooManyActiveBookings,
 )
 from booking.models import Appointment, Lawyer, Office, Status, Topic
+from booking.pagecache import bump_schedule_version
 from booking.reference import new_reference
 from booking.slots import Slot
 from sms.services import notify_booked, notify_cancelled, notify_rescheduled
@@ -157,6 +160,7 @@ def book_appointment(
         )
         appointment.full_clean(exclude=["reference"], validate_constraints=False)
         _insert_with_new_reference(appointment)
+        bump_schedule_version()
         notify_booked(appointment, now=now)
     return appointment
 
@@ -188,6 +192,7 @@ def cancel_appointment(*, appointment: Appointment, by, now: datetime | None = N
         appointment.cancelled_at = now
         appointment.sequence += 1
         appointment.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        bump_schedule_version()
         notify_cancelled(appointment, now=now)
     return appointment
 
@@ -235,5 +240,6 @@ def reschedule_appointment(
             appointment,
             update_fields=["lawyer", "starts_at", "ends_at", "mode", "sequence", "updated_at"],
         )
+        bump_schedule_version()
         notify_rescheduled(appointment, now=now)
     return appointment

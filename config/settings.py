@@ -237,6 +237,14 @@ elif CACHE_BACKEND == "locmem":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
     raise ImproperlyConfigured(f"CACHE_BACKEND must be database or locmem, not {CACHE_BACKEND!r}.")
+# Public pages rendered for visitors who are not signed in (booking/pagecache.py), kept
+# in each process: their keys carry the schedule version read from the database, so a
+# booking in any process makes every process render afresh.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "public-pages",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
 
 # Sign-in (django-allauth; behaviour changed only in accounts/adapter.py). Residents sign
 # up and in with a mobile number and a code sent by SMS, without a password; staff sign

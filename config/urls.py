@@ -1,6 +1,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 # Staff sign in through allauth, so that the admin's own login cannot skip their TOTP.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -8,7 +10,9 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # No CSRF token: public pages are cached for everyone (booking/pagecache.py), and
+    # choosing a language is harmless to forge.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("sms/", include("sms.urls")),
     path("", include("booking.urls")),
 ]

@@ -2,7 +2,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import translation
 
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
@@ -66,10 +66,12 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate limits live in the cache: each test starts with none used."""
+    """Rate limits and public pages live in caches: each test starts with none."""
     cache.clear()
+    caches["pages"].clear()
     yield
     cache.clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)

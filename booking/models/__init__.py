@@ -1,6 +1,7 @@
 from booking.models.appointment import BLOCKING_STATUSES, Appointment, Mode, Status
 from booking.models.lawyer import AvailabilityRule, Lawyer, TimeOff, Weekday
 from booking.models.office import Office, Topic
+from booking.models.version import ScheduleVersion
 
 __all__ = [
     "BLOCKING_STATUSES",
@@ -9,6 +10,7 @@ __all__ = [
     "Lawyer",
     "Mode",
     "Office",
+    "ScheduleVersion",
     "Status",
     "TimeOff",
     "Topic",

@@ -22,6 +22,7 @@ from booking.errors import (
 )
 from booking.forms import ChosenSlotForm, DetailsForm, SlotFilterForm
 from booking.models import Lawyer, Office, Topic
+from booking.pagecache import cache_public_page, next_midnight
 from booking.services import book_appointment
 from booking.views.access import resident_required
 from sms.models import mask_number
@@ -140,6 +141,7 @@ def picker_context(
     }
 
 
+@cache_public_page
 def slots(request, office: str, topic: str):
     """The free times of an area of law, a day at a time."""
     office, topic = _office_and_topic(office, topic)
@@ -154,7 +156,14 @@ def slots(request, office: str, topic: str):
         context = {"office": office, "topic": topic, "limit_reached": True}
     else:
         context = picker_context(request, office=office, topic=topic, now=now, link=link)
-    return render(request, "booking/slots.html", context)
+    response = render(request, "booking/slots.html", context)
+    # Time alone changes the page when its first free time falls inside the notice.
+    response.holds_until = next_midnight(now, office.tz)
+    if context.get("first"):
+        response.holds_until = min(
+            response.holds_until, context["first"]["start"] - office.min_notice
+        )
+    return response
 
 
 def free_choice(

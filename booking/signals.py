@@ -1,0 +1,24 @@
+"""Changes made in the admin that alter free time bump the schedule version.
+
+The booking services bump it themselves; offices, areas of law, lawyers, their weekly
+hours and their time off are edited by office admins through the admin's forms, so
+their saves and deletions are caught here, in the same transaction as the change.
+"""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from booking.models import AvailabilityRule, Lawyer, Office, TimeOff, Topic
+from booking.pagecache import bump_schedule_version
+
+
+def _bump(sender, **kwargs) -> None:
+    if kwargs.get("action", "post_").startswith("post_"):
+        bump_schedule_version()
+
+
+def connect() -> None:
+    for model in (Office, Topic, Lawyer, AvailabilityRule, TimeOff):
+        post_save.connect(_bump, sender=model, dispatch_uid=f"schedule-{model.__name__}-save")
+        post_delete.connect(_bump, sender=model, dispatch_uid=f"schedule-{model.__name__}-delete")
+    for through in (Lawyer.offices.through, Lawyer.topics.through):
+        m2m_changed.connect(_bump, sender=through, dispatch_uid=f"schedule-{through.__name__}")
