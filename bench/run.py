@@ -97,6 +97,12 @@ def write_section(title: str, body: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--database", choices=TITLES, required=True)
+    parser.add_argument(
+        "--only",
+        choices=["slots", "delivery", "pages"],
+        action="append",
+        help="run only these benchmarks and print their figures; RESULTS.md is not written",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="legalaid-bench-") as var_dir:
@@ -107,6 +113,9 @@ def main() -> None:
         # Pages last: the demo office they load books appointments, whose queued text
         # messages the delivery benchmark's worker would send with its own.
         benchmarks = [slots.run, delivery.run, pages.run]
+        if args.only:
+            chosen = {"slots": slots.run, "delivery": delivery.run, "pages": pages.run}
+            benchmarks = [run for name, run in chosen.items() if name in args.only]
         header = "\n".join(
             [
                 f"## {TITLES[args.database]}",
@@ -122,6 +131,8 @@ def main() -> None:
         connections.close_all()
 
     print(body)
+    if args.only:
+        return
     write_section(TITLES[args.database], body)
     print(f"\nbench: wrote the {TITLES[args.database]} section of {RESULTS}", file=sys.stderr)
 
