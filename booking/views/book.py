@@ -89,8 +89,9 @@ def picker_context(
 ) -> dict:
     """Days with free times, the times of the chosen day, and the first free time.
 
-    ``link(choice, lawyer_id)`` gives the address a time leads to. Three queries for the
-    lawyers and three for the free slots, whatever their number.
+    ``link(choice, lawyer)`` gives the address a time leads to (``lawyer`` is the one
+    asked for, or None). One query for the lawyers and three for the free slots of the
+    whole booking horizon, whatever their number.
     """
     lawyers = selectors.list_topic_lawyers(office=office, topic=topic)
     form = SlotFilterForm(request.GET, lawyers=lawyers)
@@ -103,10 +104,6 @@ def picker_context(
         now=now,
         ignore_appointment_id=ignore_appointment.pk if ignore_appointment else None,
     )
-    if lawyers and lawyer is None:
-        # Only lawyers listed (linked to the office, covering the topic) are offered.
-        listed = {each.pk for each in lawyers}
-        slots = [slot for slot in slots if slot.lawyer_id in listed]
     if mode:
         slots = [slot for slot in slots if slot.mode == mode]
     slots = without_own_slot(slots, ignore_appointment)
