@@ -22,6 +22,19 @@ def now():
 
 
 @pytest.fixture
+def frozen_clock(time_machine):
+    """The clock stands at NOW, for the code under test and for a live server alike."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def plain_http(settings):
+    """Pages over plain HTTP from the test client, without the redirect to HTTPS."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
 def office(db):
     return OfficeFactory()
 

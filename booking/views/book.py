@@ -67,14 +67,27 @@ def _office_and_topic(office_slug: str, topic_code: str) -> tuple[Office, Topic]
     return office, topic
 
 
-def without_own_slot(slots: list, appointment) -> list:
-    """Leave out the slot an appointment being moved holds now: moving there is no move."""
-    if appointment is None:
+def free_slots(*, office, topic, now, lawyer=None, day=None, moving=None) -> list:
+    """Free slots of the booking horizon, or of one ``day``, of one lawyer or of any.
+
+    ``moving`` is an appointment being moved: its own time counts as free for the others
+    it overlaps, and the very slot it holds is left out (moving there is no move).
+    """
+    slots = selectors.list_free_slots(
+        office=office,
+        topic=topic,
+        lawyer=lawyer,
+        first_day=day,
+        last_day=day,
+        now=now,
+        ignore_appointment_id=moving.pk if moving else None,
+    )
+    if moving is None:
         return slots
     return [
         slot
         for slot in slots
-        if not (slot.start == appointment.starts_at and slot.lawyer_id == appointment.lawyer_id)
+        if not (slot.start == moving.starts_at and slot.lawyer_id == moving.lawyer_id)
     ]
 
 
@@ -97,16 +110,11 @@ def picker_context(
     form = SlotFilterForm(request.GET, lawyers=lawyers)
     lawyer_id, mode, day = form.filters()
     lawyer = next((each for each in lawyers if each.pk == lawyer_id), None)
-    slots = selectors.list_free_slots(
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        now=now,
-        ignore_appointment_id=ignore_appointment.pk if ignore_appointment else None,
+    slots = free_slots(
+        office=office, topic=topic, now=now, lawyer=lawyer, moving=ignore_appointment
     )
     if mode:
         slots = [slot for slot in slots if slot.mode == mode]
-    slots = without_own_slot(slots, ignore_appointment)
     choices = picker.merge_lawyers(slots)
     tz = office.tz
     days = picker.count_by_day(choices, tz)
@@ -168,15 +176,7 @@ def free_choice(
 ) -> picker.Choice | None:
     """The chosen time if it is still free, with the lawyers (of those asked for) free then."""
     day = start.astimezone(office.tz).date()
-    slots = selectors.list_free_slots(
-        office=office,
-        topic=topic,
-        first_day=day,
-        last_day=day,
-        now=now,
-        ignore_appointment_id=ignore_appointment.pk if ignore_appointment else None,
-    )
-    slots = without_own_slot(slots, ignore_appointment)
+    slots = free_slots(office=office, topic=topic, now=now, day=day, moving=ignore_appointment)
     if lawyer_id is not None:
         slots = [slot for slot in slots if slot.lawyer_id == lawyer_id]
     return picker.find(picker.merge_lawyers(slots), start=start, mode=mode)
@@ -194,13 +194,7 @@ def preferred_order(choice: picker.Choice) -> list[int]:
 
 def alternatives(*, office, topic, wanted, lawyer_id, now, ignore_appointment=None) -> list[dict]:
     """The free times nearest to the one that could not be had; any lawyer if needed."""
-    slots = selectors.list_free_slots(
-        office=office,
-        topic=topic,
-        now=now,
-        ignore_appointment_id=ignore_appointment.pk if ignore_appointment else None,
-    )
-    slots = without_own_slot(slots, ignore_appointment)
+    slots = free_slots(office=office, topic=topic, now=now, moving=ignore_appointment)
     if lawyer_id is not None:
         own = [slot for slot in slots if slot.lawyer_id == lawyer_id]
         slots = own or slots

@@ -17,15 +17,12 @@ MONDAY = NOW.date()
 NINE = "start=2026-12-07T09%3A00"
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    settings.SECURE_SSL_REDIRECT = False
+pytestmark = pytest.mark.usefixtures("plain_http")
 
 
 @pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
+def clock(frozen_clock):
+    return frozen_clock
 
 
 @pytest.fixture

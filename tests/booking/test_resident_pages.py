@@ -32,15 +32,12 @@ DETAILS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    settings.SECURE_SSL_REDIRECT = False
+pytestmark = pytest.mark.usefixtures("plain_http")
 
 
 @pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
+def clock(frozen_clock):
+    return frozen_clock
 
 
 @pytest.fixture
@@ -65,6 +62,18 @@ def chosen(start: dt.datetime, mode: str = Mode.IN_PERSON, lawyer=None) -> dict:
     if lawyer is not None:
         data["lawyer"] = lawyer.pk
     return data
+
+
+def book(*, resident, lawyer, start):
+    """Book as the service does for a resident, at the lawyer's office, for their topic."""
+    return book_appointment(
+        resident=resident,
+        office=lawyer.offices.get(),
+        topic=lawyer.topics.get(),
+        lawyer=lawyer,
+        starts_at=start,
+        mode=Mode.IN_PERSON,
+    )
 
 
 def book_through_pages(client, office, topic, start, **extra):
@@ -132,14 +141,7 @@ def test_a_day_chosen_shows_that_days_times(client, office, topic, lawyer):
 
 
 def test_a_booked_time_is_not_offered(client, office, topic, lawyer, resident):
-    book_appointment(
-        resident=resident,
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        starts_at=local(MONDAY, 9),
-        mode=Mode.IN_PERSON,
-    )
+    book(resident=resident, lawyer=lawyer, start=local(MONDAY, 9))
     page = text(client.get(slots_url(office, topic)))
     assert "start=2026-12-07T09%3A00" not in page
     assert "start=2026-12-07T09%3A30" in page
@@ -180,14 +182,7 @@ def test_a_resident_at_the_limit_is_told_before_choosing_a_time(
     signed_in, office, topic, lawyer, resident
 ):
     for hour in (9, 10):
-        book_appointment(
-            resident=resident,
-            office=office,
-            topic=topic,
-            lawyer=lawyer,
-            starts_at=local(TUESDAY, hour),
-            mode=Mode.IN_PERSON,
-        )
+        book(resident=resident, lawyer=lawyer, start=local(TUESDAY, hour))
     page = text(signed_in.get(slots_url(office, topic)))
     assert "?start=" not in page
     assert "最多" in page and reverse("booking:my_appointments") in page
@@ -211,13 +206,10 @@ def test_the_slot_page_makes_as_many_queries_for_many_lawyers_and_appointments(
         for weekday in range(5):
             RuleFactory(lawyer=other, office=office, weekday=weekday)
         for day in range(5):
-            book_appointment(
+            book(
                 resident=UserFactory(),
-                office=office,
-                topic=topic,
                 lawyer=other,
-                starts_at=local(MONDAY + dt.timedelta(days=day), 9 + n % 3),
-                mode=Mode.IN_PERSON,
+                start=local(MONDAY + dt.timedelta(days=day), 9 + n % 3),
             )
     with django_assert_max_num_queries(few):
         signed_in.get(url)
@@ -290,14 +282,7 @@ def test_a_time_taken_before_confirming_offers_the_nearest_free_times_with_the_a
     signed_in, office, topic, lawyer
 ):
     data = {**chosen(local(MONDAY, 10)), **DETAILS}
-    book_appointment(
-        resident=UserFactory(),
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        starts_at=local(MONDAY, 10),
-        mode=Mode.IN_PERSON,
-    )
+    book(resident=UserFactory(), lawyer=lawyer, start=local(MONDAY, 10))
     response = signed_in.post(details_url(office, topic), {**data, "step": "confirm"})
     assert response.status_code == HTTPStatus.OK
     page = text(response)
@@ -327,14 +312,7 @@ def test_with_any_lawyer_a_time_taken_goes_to_another_lawyer_free_then(
 ):
     other = LawyerFactory(offices=[office], topics=[topic])
     RuleFactory(lawyer=other, office=office, weekday=0)
-    book_appointment(
-        resident=UserFactory(),
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        starts_at=local(MONDAY, 9),
-        mode=Mode.IN_PERSON,
-    )
+    book(resident=UserFactory(), lawyer=lawyer, start=local(MONDAY, 9))
     book_through_pages(signed_in, office, topic, local(MONDAY, 9))
     assert Appointment.objects.get(resident=resident).lawyer == other
 
@@ -366,14 +344,7 @@ def test_a_bad_time_in_the_form_goes_back_to_the_times(signed_in, office, topic,
 
 @pytest.fixture
 def booked(office, topic, lawyer, resident):
-    return book_appointment(
-        resident=resident,
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        starts_at=local(TUESDAY, 10),
-        mode=Mode.IN_PERSON,
-    )
+    return book(resident=resident, lawyer=lawyer, start=local(TUESDAY, 10))
 
 
 def page_of(appointment, name="appointment"):
@@ -381,14 +352,7 @@ def page_of(appointment, name="appointment"):
 
 
 def test_my_appointments_lists_upcoming_and_past_with_their_status(signed_in, booked, clock):
-    cancelled = book_appointment(
-        resident=booked.resident,
-        office=booked.office,
-        topic=booked.topic,
-        lawyer=booked.lawyer,
-        starts_at=local(TUESDAY, 11),
-        mode=Mode.IN_PERSON,
-    )
+    cancelled = book(resident=booked.resident, lawyer=booked.lawyer, start=local(TUESDAY, 11))
     signed_in.post(page_of(cancelled, "cancel"))
     page = text(signed_in.get(reverse("booking:my_appointments")))
     upcoming, _, past = page.partition("过去")
@@ -453,14 +417,7 @@ def test_a_resident_moves_a_consultation_keeping_its_reference(signed_in, booked
 
 
 def test_moving_to_a_time_taken_meanwhile_changes_nothing_and_offers_others(signed_in, booked):
-    book_appointment(
-        resident=UserFactory(),
-        office=booked.office,
-        topic=booked.topic,
-        lawyer=booked.lawyer,
-        starts_at=local(TUESDAY, 11),
-        mode=Mode.IN_PERSON,
-    )
+    book(resident=UserFactory(), lawyer=booked.lawyer, start=local(TUESDAY, 11))
     response = signed_in.post(page_of(booked, "reschedule_confirm"), chosen(local(TUESDAY, 11)))
     assert str(errors.TIME_GONE) in text(response)
     assert "start=2026-12-08T11%3A30" in text(response)
