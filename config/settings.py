@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.TotpRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -248,7 +249,8 @@ CACHES["pages"] = {
 
 # Sign-in (django-allauth; behaviour changed only in accounts/adapter.py). Residents sign
 # up and in with a mobile number and a code sent by SMS, without a password; staff sign
-# in with e-mail and password, and may add TOTP (allauth.mfa).
+# in with e-mail and password, and add TOTP (allauth.mfa) — required when their office
+# says so (accounts/middleware.py).
 # E-mail serves only staff password resets, and only with EMAIL_HOST set; without it
 # the reset page sends staff to their office admin and nothing is sent.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -79,6 +79,14 @@ class Office(models.Model):
         _("no messages from"), default=time(21, 0), help_text=_("Office time.")
     )
     quiet_hours_end = models.TimeField(_("no messages until"), default=time(8, 0))
+    require_staff_totp = models.BooleanField(
+        _("staff must use an authenticator app"),
+        default=False,
+        help_text=_(
+            "Lawyers, desk staff and admins of this office must set up an app that shows "
+            "one-time codes (TOTP) before they can use the site."
+        ),
+    )
 
     class Meta:
         verbose_name = _("office")
