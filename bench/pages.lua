@@ -8,6 +8,18 @@ end
 
 function init(args)
   not_200 = 0
+  counter = 0
+end
+
+-- A path with "uncached=1" gets a new query parameter on every request, so that no
+-- request is answered from the page cache (booking/pagecache.py): the cost of rendering.
+function request()
+  local path = wrk.path
+  if string.find(path, "uncached=1", 1, true) then
+    counter = counter + 1
+    path = path .. "&n=" .. counter
+  end
+  return wrk.format(nil, path)
 end
 
 function response(status, headers, body)

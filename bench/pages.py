@@ -92,6 +92,8 @@ class Page:
     url_name: str
     kwargs: Callable[[Data], dict | None] = lambda data: {}
     min_share: float | None = None  # the aim, as a share of the bare view's rate
+    # "?uncached=1": pages.lua then makes every request's address new, missing the cache.
+    query: str = ""
 
 
 PAGES = [
@@ -101,6 +103,12 @@ PAGES = [
         "booking:slots",
         lambda data: {"office": data.demo.slug, "topic": data.demo_topic.code},
         min_share=MIN_SHARE,
+    ),
+    Page(
+        "slot page, demo office, every request rendered (no page cache)",
+        "booking:slots",
+        lambda data: {"office": data.demo.slug, "topic": data.demo_topic.code},
+        query="?uncached=1",
     ),
     Page(
         "slot page, larger office",
@@ -290,7 +298,7 @@ def resolve(page: Page, data: Data) -> tuple[str | None, str]:
     if kwargs is None:
         return None, "no data"
     try:
-        return reverse(page.url_name, kwargs=kwargs), ""
+        return reverse(page.url_name, kwargs=kwargs) + page.query, ""
     except NoReverseMatch:
         return None, f"not built yet: `{page.url_name}` does not reverse"
 
@@ -353,7 +361,12 @@ def run() -> str:
             f"the most free slots: `{data.demo.slug}`, topic `{data.demo_topic.code}`, "
             f"{data.demo_slots:,} free slots in its {data.demo.horizon_days}-day horizon. "
             f"Larger office: {large}. The home page lists all "
-            f"{Office.objects.count()} offices of the database. Anonymous GETs, no cookies.",
+            f"{Office.objects.count()} offices of the database. Anonymous GETs, no cookies: "
+            "visitors who are not signed in get the home and slot pages from the page cache "
+            "(`booking/pagecache.py`: one query for the schedule version, then the stored "
+            "page) until a booking or a change of hours bumps the version; the row marked "
+            "“every request rendered” adds a new query parameter to every request, so that "
+            "each one renders the page as for a signed-in resident or after a booking.",
             "",
             f"Server: `gunicorn {' '.join(GUNICORN_ARGS)}` ({WORKERS} workers × {THREADS} "
             "thread, the same server for every URL), `DJANGO_SETTINGS_MODULE=bench.settings` "
