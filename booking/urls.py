@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from booking.views import book, home, mine
+from booking.views import book, home, lawyer, mine
 
 app_name = "booking"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("my/<str:reference>/cancel/", mine.cancel, name="cancel"),
     path("my/<str:reference>/move/", mine.reschedule, name="reschedule"),
     path("my/<str:reference>/move/confirm/", mine.reschedule_confirm, name="reschedule_confirm"),
+    path("lawyer/", lawyer.agenda, name="agenda"),
+    path("lawyer/week/", lawyer.week, name="agenda_week"),
+    path("lawyer/appointments/<str:reference>/", lawyer.appointment, name="lawyer_appointment"),
+    # Each module below lists its own paths (lawyer/hours/…, lawyer/calendar/…, calendar/…).
+    path("", include("booking.views.availability")),
+    path("", include("booking.views.calendar")),
 ]

@@ -4,6 +4,11 @@ PostgreSQL: an exclusion constraint over tstzrange(starts_at, ends_at, '[)') (bt
 for the equality on lawyer_id). SQLite: triggers that abort such an insert or update.
 Both are outside Django's model state on purpose: no portable model constraint exists.
 Back-to-back appointments ([9:00, 9:30) and [9:30, 10:00)) do not overlap.
+
+On SQLite, a later migration that adds or alters a column of booking_appointment makes
+Django rebuild the table, which drops these triggers: such a migration must run
+SQLITE_DROP and SQLITE_ADD again at its end (as 0007 does). The test
+``test_the_database_itself_refuses_overlapping_active_appointments`` fails otherwise.
 """
 
 from django.contrib.postgres.operations import BtreeGistExtension

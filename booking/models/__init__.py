@@ -1,12 +1,24 @@
 from booking.models.appointment import BLOCKING_STATUSES, Appointment, Mode, Status
 from booking.models.lawyer import AvailabilityRule, Lawyer, TimeOff, Weekday
+from booking.models.lawyer_side import (
+    AppointmentNote,
+    CalendarFeed,
+    FeedPrivacy,
+    FollowUp,
+    FollowUpStatus,
+)
 from booking.models.office import Office, Topic
 from booking.models.version import ScheduleVersion
 
 __all__ = [
     "BLOCKING_STATUSES",
     "Appointment",
+    "AppointmentNote",
     "AvailabilityRule",
+    "CalendarFeed",
+    "FeedPrivacy",
+    "FollowUp",
+    "FollowUpStatus",
     "Lawyer",
     "Mode",
     "Office",

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from booking.reference import format_reference
 
@@ -66,6 +67,10 @@ class Appointment(models.Model):
         blank=True,
         help_text=_("Used only to check that the lawyer has not advised the other side."),
     )
+    opposing_party_phone = PhoneNumberField(_("other party's phone"), blank=True)
+    # Normalised forms for the conflict check (booking/conflicts.py), set by the services.
+    opposing_party_key = models.CharField(max_length=200, blank=True, editable=False)
+    resident_name_key = models.CharField(max_length=200, blank=True, editable=False)
     needs_interpreter = models.BooleanField(_("needs an interpreter"), default=False)
     dialect = models.CharField(_("dialect"), max_length=100, blank=True)
     accessibility_needs = models.CharField(_("accessibility needs"), max_length=300, blank=True)
@@ -106,6 +111,8 @@ class Appointment(models.Model):
             models.Index(fields=["lawyer", "starts_at"], name="appointment_lawyer_start"),
             models.Index(fields=["office", "starts_at"], name="appointment_office_start"),
             models.Index(fields=["resident", "status"], name="appointment_resident_status"),
+            models.Index(fields=["lawyer", "opposing_party_key"], name="appointment_opposing_key"),
+            models.Index(fields=["lawyer", "resident_name_key"], name="appointment_resident_key"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -68,6 +68,16 @@ class Office(models.Model):
         help_text=_("How many upcoming consultations one resident may hold at this office."),
     )
 
+    conflict_check_years = models.PositiveSmallIntegerField(
+        _("conflict check (years)"),
+        default=3,
+        validators=[MaxValueValidator(30)],
+        help_text=_(
+            "A lawyer who advised the other party of a booking within this many years is "
+            "not offered for it."
+        ),
+    )
+
     reminder_hours = models.CharField(
         _("reminders (hours before)"),
         max_length=50,

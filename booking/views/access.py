@@ -1,4 +1,4 @@
-"""Who may use the resident's pages: signed-in residents, each only for their own data."""
+"""Who may use which pages: residents their own, lawyers theirs; each sees only their data."""
 
 from functools import wraps
 
@@ -16,6 +16,21 @@ def resident_required(view):
     def wrapper(request, *args, **kwargs):
         if request.user.role != Role.RESIDENT:
             return render(request, "booking/residents_only.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def lawyer_required(view):
+    """Sign in first; only accounts with a lawyer profile pass, as ``request.lawyer``."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        lawyer = getattr(request.user, "lawyer", None) if request.user.role == Role.LAWYER else None
+        if lawyer is None:
+            return render(request, "booking/lawyers_only.html", status=403)
+        request.lawyer = lawyer
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,6 +1,6 @@
-"""Every write of the booking domain.
+"""Booking, cancelling and moving appointments.
 
-Each service runs in one transaction that first locks the rows its decision depends on,
+Each service of booking runs in one transaction that first locks the rows its decision depends on,
 always in the same order (resident, then lawyers by id, then the appointment), re-checks
 the request against the slot engine, and writes. The database's own overlap rule is the
 last line of defence: if it fires, the caller gets ``SlotTaken`` like any other loser of

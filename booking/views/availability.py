@@ -1,0 +1,3 @@
+"""Lawyers' pages: availability (being written)."""
+
+urlpatterns = []

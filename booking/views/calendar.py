@@ -1,0 +1,3 @@
+"""Lawyers' pages: calendar (being written)."""
+
+urlpatterns = []
