@@ -69,3 +69,17 @@ class TimeGone(BookingError):
 
     code = "time_gone"
     message_template = TIME_GONE
+
+
+NOT_YOUR_APPOINTMENT = _("This is not one of your appointments.")
+OUTCOME_TOO_EARLY = _("You can record whether the resident came once the consultation has begun.")
+
+
+class NotYourAppointment(BookingError):
+    code = "not_your_appointment"
+    message_template = NOT_YOUR_APPOINTMENT
+
+
+class OutcomeTooEarly(BookingError):
+    code = "outcome_too_early"
+    message_template = OUTCOME_TOO_EARLY

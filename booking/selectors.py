@@ -203,3 +203,22 @@ def get_resident_appointment(*, resident_id: int, reference: str) -> Appointment
         .select_related("office", "topic", "lawyer__user")
         .first()
     )
+
+
+def list_lawyer_appointments(
+    *, lawyer: Lawyer, start: datetime, end: datetime
+) -> list[Appointment]:
+    """A lawyer's appointments starting in [start, end), cancelled ones included, by time."""
+    return list(
+        Appointment.objects.filter(lawyer=lawyer, starts_at__gte=start, starts_at__lt=end)
+        .select_related("resident", "topic", "office")
+        .order_by("starts_at", "pk")
+    )
+
+
+def get_lawyer_appointment(*, lawyer: Lawyer, reference: str) -> Appointment | None:
+    return (
+        Appointment.objects.filter(lawyer=lawyer, reference=reference)
+        .select_related("resident", "topic", "office", "follow_up_of")
+        .first()
+    )

@@ -19,6 +19,16 @@ urlpatterns = [
     path("lawyer/", lawyer.agenda, name="agenda"),
     path("lawyer/week/", lawyer.week, name="agenda_week"),
     path("lawyer/appointments/<str:reference>/", lawyer.appointment, name="lawyer_appointment"),
+    path(
+        "lawyer/appointments/<str:reference>/follow-up/",
+        lawyer.follow_up_times,
+        name="follow_up_times",
+    ),
+    path(
+        "lawyer/appointments/<str:reference>/follow-up/confirm/",
+        lawyer.follow_up_confirm,
+        name="follow_up_confirm",
+    ),
     # Each module below lists its own paths (lawyer/hours/…, lawyer/calendar/…, calendar/…).
     path("", include("booking.views.availability")),
     path("", include("booking.views.calendar")),
