@@ -21,6 +21,7 @@ The answers copy the providers' documented shapes:
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -93,6 +94,17 @@ class FakeProvider:
         """Queue the answers to the next requests, in order."""
         with self._lock:
             self._answers.extend(answers)
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> int:
+        """How many requests arrived, once ``count`` have or ``timeout`` seconds passed.
+
+        A client that gave up (a timeout test) may return before the server's thread has
+        read its request, on a busy machine.
+        """
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return len(self.requests)
 
     @property
     def last(self) -> ReceivedRequest:

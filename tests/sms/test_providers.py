@@ -193,7 +193,7 @@ def test_alibaba_timeout_is_temporary(provider):
         alibaba(provider.address, timeout=FAST_TIMEOUT).send(outgoing())
 
     assert error.value.code == "timeout"
-    assert len(provider.requests) == 1  # the SDK did not retry on its own
+    assert provider.wait_for_requests(1) == 1  # the SDK did not retry on its own
 
 
 def test_alibaba_refused_connection_is_temporary_and_keeps_the_number_out(closed_address):
@@ -344,7 +344,7 @@ def test_tencent_timeout_is_temporary(provider):
         tencent(provider.address, timeout=FAST_TIMEOUT).send(outgoing())
 
     assert error.value.code == "timeout"
-    assert len(provider.requests) == 1
+    assert provider.wait_for_requests(1) == 1
 
 
 def test_tencent_refused_connection_is_temporary(closed_address):
