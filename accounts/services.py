@@ -1,6 +1,7 @@
-"""Writes to accounts: residents who sign up or in by phone, and their mobile numbers.
+"""Writes to accounts: residents who sign up or in by phone, their mobile numbers and names.
 
-Called by the allauth adapter (accounts/adapter.py); numbers arrive already in E.164.
+Called by the allauth adapter (accounts/adapter.py), numbers arriving already in E.164,
+and by the booking pages (booking/views/book.py) for the name a resident gives.
 
 A resident account made on the site exists before its number is confirmed, because
 allauth's code flows send the code to a user and sign that user in. Until the code is
@@ -113,3 +114,16 @@ def mark_phone_verified(*, user: User, phone: str) -> None:
     )
     if updated:
         user.phone_verified, user.pending_until = True, None
+
+
+@transaction.atomic
+def set_display_name(*, user: User, name: str) -> None:
+    """The name a person gives (a resident on the booking form): lawyers and the desk
+    see it. Nothing is written when it has not changed.
+    """
+    name = name.strip()
+    if name == user.display_name:
+        return
+    user.display_name = name
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["display_name"])

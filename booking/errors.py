@@ -14,6 +14,11 @@ TOO_LATE_TO_CANCEL = _(
 NOT_ACTIVE = _("This consultation has already been cancelled or has taken place.")
 ALREADY_STARTED = _("This consultation has already started.")
 TIME_GONE = _("Sorry, this time is no longer free. Please choose one of the nearest free times.")
+# Neutral on purpose: it must not tell the resident that their other party consulted the
+# office (booking/conflicts.py).
+CONFLICT_OF_INTEREST = _(
+    "This lawyer cannot take your matter. Please choose another time or lawyer."
+)
 
 
 class BookingError(Exception):
@@ -83,3 +88,10 @@ class NotYourAppointment(BookingError):
 class OutcomeTooEarly(BookingError):
     code = "outcome_too_early"
     message_template = OUTCOME_TOO_EARLY
+
+
+class ConflictOfInterest(BookingError):
+    """The lawyer advised the other party that the booking names (booking/conflicts.py)."""
+
+    code = "conflict_of_interest"
+    message_template = CONFLICT_OF_INTEREST

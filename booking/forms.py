@@ -2,8 +2,12 @@
 
 from datetime import datetime, tzinfo
 
+import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.phonenumber import PhoneNumber
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from booking.models import Lawyer, Mode
 from booking.picker import parse_start
@@ -12,7 +16,14 @@ ANY_MODE = _("In person or by phone")
 ANY_LAWYER = _("Any lawyer")
 BAD_START = _("Please choose one of the times offered.")
 PRIVACY_REQUIRED = _("Please read the privacy notice and tick the box to book.")
+NAME_REQUIRED = _("Please enter your name.")
+BAD_OTHER_PARTY_PHONE = _(
+    "This is not a phone number that can be called. Enter it as you would dial it, for "
+    "example 13800138000 or 0731-12345678, or leave it empty."
+)
 SUMMARY_MAX_LENGTH = 2000
+NAME_MAX_LENGTH = 100
+OTHER_PARTY_PHONE_REGION = "CN"
 
 
 class SlotFilterForm(forms.Form):
@@ -56,8 +67,16 @@ class ChosenSlotForm(forms.Form):
 
 
 class DetailsForm(forms.Form):
-    """What the resident tells the office before the consultation; all of it optional."""
+    """What the resident tells the office before the consultation: their name, and the
+    rest optional. The other party's name and phone feed the conflict check."""
 
+    name = forms.CharField(
+        label=_("Your name"),
+        help_text=_("So that the lawyer and the office know whom they are seeing."),
+        max_length=NAME_MAX_LENGTH,
+        error_messages={"required": NAME_REQUIRED},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     summary = forms.CharField(
         label=_("What is it about? (optional)"),
         help_text=_("A few words help the lawyer prepare. Only your lawyer reads this."),
@@ -73,6 +92,20 @@ class DetailsForm(forms.Form):
         ),
         required=False,
         max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    # Any number that can be called, landlines and numbers abroad too; without a country
+    # code it is read as Chinese, as the site's other phone fields.
+    opposing_party_phone = PhoneNumberField(
+        label=_("The other party's phone (optional)"),
+        help_text=_("If you know it. Used only for the same check as the name."),
+        required=False,
+        region=OTHER_PARTY_PHONE_REGION,
+        error_messages={"invalid": BAD_OTHER_PARTY_PHONE},
+        # No autocomplete: the browser would offer the resident's own number.
+        widget=RegionalPhoneNumberWidget(
+            region=OTHER_PARTY_PHONE_REGION, attrs={"autocomplete": "off"}
+        ),
     )
     needs_interpreter = forms.BooleanField(label=_("I need an interpreter"), required=False)
     dialect = forms.CharField(
@@ -107,9 +140,20 @@ class DetailsForm(forms.Form):
             for name in (
                 "summary",
                 "opposing_party",
+                "opposing_party_phone",
                 "needs_interpreter",
                 "dialect",
                 "accessibility_needs",
                 "safe_contact",
             )
         }
+
+    def other_party_phone_display(self) -> str:
+        """The other party's phone as people write it: nationally when Chinese."""
+        number = self.cleaned_data.get("opposing_party_phone")
+        if not isinstance(number, PhoneNumber):
+            return ""
+        national = number.country_code == phonenumbers.country_code_for_region(
+            OTHER_PARTY_PHONE_REGION
+        )
+        return number.as_national if national else number.as_international

@@ -1,12 +1,15 @@
 """Booking, cancelling and moving appointments.
 
-Each service of booking runs in one transaction that first locks the rows its decision depends on,
-always in the same order (resident, then lawyers by id, then the appointment), re-checks
-the request against the slot engine, and writes. The database's own overlap rule is the
+Each service of booking runs in one transaction that first locks the rows its decision
+depends on, always in the same order (resident, then lawyers by id, then the
+appointment), re-checks the request against the slot engine and the conflict check
+(booking/conflicts.py), and writes. The lawyer's lock settles the conflict check too:
+whom a lawyer advised grows only by bookings and moves to that lawyer, which take the
+same lock (or by a client's new phone number). The database's own overlap rule is the
 last line of defence: if it fires, the caller gets ``SlotTaken`` like any other loser of
 a race. The resident's text messages are written to the outbox in the same transaction,
-and the schedule version (booking/pagecache.py) goes up in it: every service that changes
-anyone's free time must bump it.
+and the schedule version (booking/pagecache.py) goes up in it: every service that
+changes anyone's free time must bump it.
 """
 
 from datetime import datetime
@@ -16,8 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking import selectors
+from booking.conflicts import conflicted_lawyer_ids, normalise_name
 from booking.errors import (
     AlreadyStarted,
+    ConflictOfInterest,
     NotActive,
     SlotNotOffered,
     SlotTaken,
@@ -121,6 +126,7 @@ def book_appointment(
     mode: str,
     summary: str = "",
     opposing_party: str = "",
+    opposing_party_phone: str = "",
     needs_interpreter: bool = False,
     dialect: str = "",
     accessibility_needs: str = "",
@@ -129,7 +135,12 @@ def book_appointment(
     follow_up_of: Appointment | None = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book the slot of ``lawyer`` starting at ``starts_at``, if it is offered right now."""
+    """Book the slot of ``lawyer`` starting at ``starts_at``, if it is offered right now
+    and the lawyer has not advised the other party (``ConflictOfInterest``).
+
+    The normalised names for the conflict check are taken here: the other party's, and
+    the resident's from their ``display_name`` as it is now.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         _lock_resident(resident.pk)
@@ -137,6 +148,15 @@ def book_appointment(
         active = selectors.count_active_bookings(resident_id=resident.pk, office=office, now=now)
         if active >= office.max_active_bookings:
             raise TooManyActiveBookings(limit=office.max_active_bookings)
+        if conflicted_lawyer_ids(
+            office=office,
+            name=opposing_party,
+            phone=opposing_party_phone,
+            lawyer_ids=[lawyer.pk],
+            now=now,
+            exclude_resident_id=resident.pk,
+        ):
+            raise ConflictOfInterest()
         slot = _find_offered_slot(
             office=office, topic=topic, lawyer=lawyer, starts_at=starts_at, mode=mode, now=now
         )
@@ -151,6 +171,9 @@ def book_appointment(
             status=Status.BOOKED,
             summary=summary,
             opposing_party=opposing_party,
+            opposing_party_phone=opposing_party_phone,
+            opposing_party_key=normalise_name(opposing_party),
+            resident_name_key=normalise_name(resident.display_name),
             needs_interpreter=needs_interpreter,
             dialect=dialect,
             accessibility_needs=accessibility_needs,
@@ -209,6 +232,8 @@ def reschedule_appointment(
     """Move a consultation to another offered slot: the new slot is taken or nothing changes.
 
     The appointment keeps its identity (reference, calendar UID) and its sequence goes up.
+    A move to another lawyer is refused with ``ConflictOfInterest`` when that lawyer
+    advised the other party, as a booking would be.
     """
     now = now or timezone.now()
     new_lawyer_id = lawyer.pk if lawyer is not None else appointment.lawyer_id
@@ -222,6 +247,15 @@ def reschedule_appointment(
         )
         _check_changeable(appointment, by=by, now=now)
         new_lawyer = lawyer if lawyer is not None else appointment.lawyer
+        if new_lawyer.pk != appointment.lawyer_id and conflicted_lawyer_ids(
+            office=appointment.office,
+            name=appointment.opposing_party,
+            phone=appointment.opposing_party_phone,
+            lawyer_ids=[new_lawyer.pk],
+            now=now,
+            exclude_resident_id=appointment.resident_id,
+        ):
+            raise ConflictOfInterest()
         slot = _find_offered_slot(
             office=appointment.office,
             topic=appointment.topic,

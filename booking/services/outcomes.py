@@ -111,6 +111,7 @@ def book_follow_up(
         starts_at=starts_at,
         mode=mode,
         opposing_party=appointment.opposing_party,
+        opposing_party_phone=appointment.opposing_party_phone,
         needs_interpreter=appointment.needs_interpreter,
         dialect=appointment.dialect,
         accessibility_needs=appointment.accessibility_needs,

@@ -4,7 +4,15 @@ Every step is a link or a form that works without JavaScript. The chosen time tr
 in the query string and in hidden fields (see booking/picker.py); nothing is held on
 the server until the booking service writes the appointment. Times that were taken in
 the meantime lead to the nearest free ones, never to an error page.
+
+The conflict check (booking/conflicts.py) needs the other party, which the form asks
+for after the time is chosen: the slot page offers every lawyer, and the review and the
+booking leave out those who advised the other party. When none is left the resident
+gets the same page as for a time gone, with a neutral message and the nearest times of
+the other lawyers.
 """
+
+from collections.abc import Collection
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,9 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services import set_display_name
 from booking import picker, selectors
+from booking.conflicts import conflicted_lawyer_ids
 from booking.errors import (
     BookingError,
+    ConflictOfInterest,
     SlotNotOffered,
     SlotTaken,
     TimeGone,
@@ -192,9 +203,24 @@ def preferred_order(choice: picker.Choice) -> list[int]:
     return ids[shift:] + ids[:shift]
 
 
-def alternatives(*, office, topic, wanted, lawyer_id, now, ignore_appointment=None) -> list[dict]:
-    """The free times nearest to the one that could not be had; any lawyer if needed."""
+def alternatives(
+    *,
+    office,
+    topic,
+    wanted,
+    lawyer_id,
+    now,
+    ignore_appointment=None,
+    exclude_lawyer_ids: Collection[int] = (),
+) -> list[dict]:
+    """The free times nearest to the one that could not be had; any lawyer if needed.
+
+    Lawyers in ``exclude_lawyer_ids`` (who cannot take the matter) are never offered;
+    when the one asked for is among them, the times are those of any other lawyer.
+    """
     slots = free_slots(office=office, topic=topic, now=now, moving=ignore_appointment)
+    if exclude_lawyer_ids:
+        slots = [slot for slot in slots if slot.lawyer_id not in exclude_lawyer_ids]
     if lawyer_id is not None:
         own = [slot for slot in slots if slot.lawyer_id == lawyer_id]
         slots = own or slots
@@ -240,29 +266,38 @@ def details(request, office: str, topic: str):
         return render(request, "booking/limit.html", {**context, "error": error})
 
     is_post = request.method == "POST"
-    form = DetailsForm(data if is_post else None)
+    form = DetailsForm(data if is_post else None, initial={"name": request.user.display_name})
+    step = data.get("step")
+    checked = is_post and step != "edit" and form.is_valid()
+    # Lawyers who advised the other party named in the form; none before it is filled.
+    conflicted = _conflicted(office, form, request.user, now) if checked else set()
     choice = free_choice(
         office=office, topic=topic, start=start, mode=mode, lawyer_id=lawyer_id, now=now
     )
+    taken = {"wanted": start, "lawyer_id": lawyer_id, "exclude_lawyer_ids": conflicted}
     if choice is None:
-        return _taken(request, context, form, error=TimeGone(), wanted=start, lawyer_id=lawyer_id)
+        return _taken(request, context, form, error=TimeGone(), **taken)
+    order = [candidate for candidate in preferred_order(choice) if candidate not in conflicted]
+    if not order:
+        return _taken(request, context, form, error=ConflictOfInterest(), **taken)
 
-    order = preferred_order(choice)
     lawyer = Lawyer.objects.select_related("user").get(pk=order[0])
     context.update(
         {"form": form, "start": start.astimezone(office.tz), "mode": mode, "lawyer": lawyer}
     )
-    step = data.get("step")
     if is_post and step == "edit":
         # Back from the review to the form, with the values as they were.
         form.is_valid()
-        context["form"] = DetailsForm(initial=form.cleaned_data)
+        initial = {"name": request.user.display_name, **form.cleaned_data}
+        context["form"] = DetailsForm(initial=initial)
         return render(request, "booking/details.html", context)
-    if not is_post or not form.is_valid():
+    if not checked:
         return render(request, "booking/details.html", context)
     if step != "confirm":
         return render(request, "booking/review.html", context)
 
+    # Saved even if no lawyer can be booked now: it is the name the resident gave.
+    set_display_name(user=request.user, name=form.cleaned_data["name"])
     error: BookingError = TimeGone()
     for candidate in order:
         try:
@@ -279,6 +314,11 @@ def details(request, office: str, topic: str):
         except (SlotTaken, SlotNotOffered) as refused:
             error = refused  # with "any lawyer", another one free then may still do
             continue
+        except ConflictOfInterest as refused:
+            # The other party booked this lawyer since the review.
+            error = refused
+            conflicted.add(candidate)
+            continue
         except TooManyActiveBookings as refused:
             return render(request, "booking/limit.html", {**context, "error": refused})
         number = request.user.phone
@@ -287,14 +327,41 @@ def details(request, office: str, topic: str):
         else:
             messages.success(request, BOOKED_NO_SMS)
         return redirect("booking:appointment", reference=appointment.reference)
-    return _taken(request, context, form, error=error, wanted=start, lawyer_id=lawyer_id)
+    return _taken(request, context, form, error=error, **taken)
 
 
-def _taken(request, context, form, *, error: BookingError, wanted, lawyer_id):
-    """The friendly page for a time that is gone: say so, offer the nearest free ones."""
+def _conflicted(office: Office, form: DetailsForm, resident, now) -> set[int]:
+    """The lawyers who cannot take the matter that ``form`` (valid) describes."""
+    return conflicted_lawyer_ids(
+        office=office,
+        name=form.cleaned_data["opposing_party"],
+        phone=form.cleaned_data["opposing_party_phone"],
+        lawyer_ids=None,
+        now=now,
+        exclude_resident_id=resident.pk,
+    )
+
+
+def _taken(
+    request,
+    context,
+    form,
+    *,
+    error: BookingError,
+    wanted,
+    lawyer_id,
+    exclude_lawyer_ids: Collection[int] = (),
+):
+    """The friendly page for a time that cannot be had: say why, offer the nearest free
+    ones, never of the lawyers in ``exclude_lawyer_ids``."""
     office, topic = context["office"], context["topic"]
     choices = alternatives(
-        office=office, topic=topic, wanted=wanted, lawyer_id=lawyer_id, now=timezone.now()
+        office=office,
+        topic=topic,
+        wanted=wanted,
+        lawyer_id=lawyer_id,
+        now=timezone.now(),
+        exclude_lawyer_ids=exclude_lawyer_ids,
     )
     details_url = reverse("booking:details", kwargs={"office": office.slug, "topic": topic.code})
     context = {

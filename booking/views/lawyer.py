@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import selectors
+from booking import conflicts, selectors
 from booking.errors import BookingError, NotActive, SlotNotOffered, SlotTaken
 from booking.forms import ChosenSlotForm
 from booking.lawyer_forms import FollowUpRequestForm, NoteForm, OutcomeForm
@@ -59,7 +59,7 @@ def agenda(request):
         "previous": day - timedelta(days=1),
         "next": day + timedelta(days=1),
         "appointments": appointments,
-        "flags": {},
+        "flags": conflicts.flag_possible_conflicts(appointments),
         "monday": day - timedelta(days=day.weekday()),
     }
     return render(request, "booking/lawyer/agenda.html", context)
@@ -81,7 +81,7 @@ def week(request):
         "previous": monday - timedelta(days=7),
         "next": monday + timedelta(days=7),
         "days": days,
-        "flags": {},
+        "flags": conflicts.flag_possible_conflicts(appointments),
         "today": timezone.localdate(),
     }
     return render(request, "booking/lawyer/week.html", context)
@@ -133,9 +133,11 @@ def appointment(request, reference: str):
         messages.error(request, refused.message)
         return redirect(request.path)
     now = timezone.now()
+    flag = conflicts.flag_possible_conflicts([appointment]).get(appointment.pk)
     context = {
         "appointment": appointment,
         "office": appointment.office,
+        "conflict": conflicts.REASONS[flag] if flag else None,
         "note_form": note_form,
         "follow_up_form": follow_up_form,
         "can_record": appointment.starts_at <= now

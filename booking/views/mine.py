@@ -11,8 +11,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from booking import feeds, selectors
-from booking.errors import BookingError, SlotNotOffered, SlotTaken, TimeGone
+from booking import conflicts, feeds, selectors
+from booking.errors import (
+    BookingError,
+    ConflictOfInterest,
+    SlotNotOffered,
+    SlotTaken,
+    TimeGone,
+)
 from booking.forms import ChosenSlotForm
 from booking.models import Lawyer, Status
 from booking.services import cancel_appointment, reschedule_appointment
@@ -148,11 +154,24 @@ def reschedule_confirm(request, reference: str):
         ignore_appointment=appointment,
     )
     error: BookingError = TimeGone()
+    conflicted: set[int] = set()
     if choice is not None:
         order = preferred_order(choice)
         if appointment.lawyer_id in order:  # keep the same lawyer when they are free
             order.remove(appointment.lawyer_id)
             order.insert(0, appointment.lawyer_id)
+        conflicted = conflicts.conflicted_lawyer_ids(
+            office=office,
+            name=appointment.opposing_party,
+            phone=appointment.opposing_party_phone,
+            lawyer_ids=set(order) - {appointment.lawyer_id},
+            now=now,
+            exclude_resident_id=appointment.resident_id,
+        )
+        order = [candidate for candidate in order if candidate not in conflicted]
+        if not order:
+            error = ConflictOfInterest()
+    if choice is not None and order:
         lawyers = Lawyer.objects.select_related("user").in_bulk(order)
         if request.method != "POST":
             context["lawyer"] = lawyers[order[0]]
@@ -170,6 +189,10 @@ def reschedule_confirm(request, reference: str):
             except (SlotTaken, SlotNotOffered) as refused:
                 error = refused
                 continue
+            except ConflictOfInterest as refused:  # the other party booked them meanwhile
+                error = refused
+                conflicted.add(candidate)
+                continue
             except BookingError as refused:
                 return render(request, "booking/cancel.html", {**context, "error": refused})
             messages.success(request, MOVED)
@@ -184,6 +207,7 @@ def reschedule_confirm(request, reference: str):
                 lawyer_id=lawyer_id,
                 now=now,
                 ignore_appointment=appointment,
+                exclude_lawyer_ids=conflicted,
             ),
             "details_url": reverse("booking:reschedule_confirm", kwargs={"reference": reference}),
             "form": None,

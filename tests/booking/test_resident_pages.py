@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking import errors
-from booking.forms import PRIVACY_REQUIRED
+from booking.forms import BAD_OTHER_PARTY_PHONE, NAME_REQUIRED, PRIVACY_REQUIRED
 from booking.models import Appointment, Mode, Status, TimeOff
 from booking.services import book_appointment
 from sms.models import Kind, Message
@@ -24,8 +24,10 @@ from tests.factories import LawyerFactory, RuleFactory, UserFactory
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
 DETAILS = {
+    "name": "李四",
     "summary": "邻居占了我家的宅基地",
     "opposing_party": "王五",
+    "opposing_party_phone": "0731-8765 4321",
     "dialect": "湘语",
     "accessibility_needs": "",
     "privacy_accepted": "on",
@@ -235,6 +237,7 @@ def test_a_resident_books_through_the_form_review_and_confirmation(
     form = signed_in.get(details_url(office, topic), chosen(local(TUESDAY, 9)))
     assert form.status_code == HTTPStatus.OK
     assert str(lawyer.user) in text(form) and "隐私" in text(form)
+    assert f'value="{resident.display_name}"' in text(form)  # the name known so far
 
     response = book_through_pages(signed_in, office, topic, local(TUESDAY, 9), safe_contact="on")
 
@@ -247,9 +250,14 @@ def test_a_resident_books_through_the_form_review_and_confirmation(
     assert appointment.lawyer == lawyer
     assert appointment.summary == DETAILS["summary"]
     assert appointment.opposing_party == "王五"
+    assert appointment.opposing_party_phone == "+8673187654321"
+    assert appointment.opposing_party_key == "王五"
+    assert appointment.resident_name_key == "李四"
     assert appointment.dialect == "湘语"
     assert appointment.safe_contact is True
     assert appointment.booked_by is None
+    resident.refresh_from_db()
+    assert resident.display_name == "李四"  # what lawyers and the desk see
     message = Message.objects.get(kind=Kind.CONFIRMATION)
     assert message.recipient == resident.phone.as_e164
     assert message.template.endswith("_safe")
@@ -268,6 +276,53 @@ def test_the_privacy_notice_must_be_accepted(signed_in, office, topic, lawyer):
     response = signed_in.post(details_url(office, topic), data)
     assert str(PRIVACY_REQUIRED) in text(response)
     assert not Appointment.objects.exists()
+
+
+def test_the_review_shows_the_name_and_the_other_partys_phone(signed_in, office, topic, lawyer):
+    data = {**chosen(local(MONDAY, 9)), **DETAILS, "step": "review"}
+    page = text(signed_in.post(details_url(office, topic), data))
+    assert "<dd>李四</dd>" in page
+    assert "0731 8765 4321" in page
+    assert 'name="opposing_party_phone" value="0731-8765 4321"' in page  # travels along
+
+
+def test_a_resident_without_a_name_must_give_one(client, office, topic, lawyer):
+    nameless = UserFactory(display_name="")
+    client.force_login(nameless)
+    form = text(client.get(details_url(office, topic), chosen(local(MONDAY, 9))))
+    assert 'name="name"' in form and 'autocomplete="name"' in form
+    data = {**chosen(local(MONDAY, 9)), **DETAILS, "name": "  ", "step": "review"}
+    page = text(client.post(details_url(office, topic), data))
+    assert str(NAME_REQUIRED) in page
+    book_through_pages(client, office, topic, local(MONDAY, 9), name=" 赵六 ")
+    nameless.refresh_from_db()
+    assert nameless.display_name == "赵六"
+    assert Appointment.objects.get(resident=nameless).resident_name_key == "赵六"
+
+
+@pytest.mark.parametrize("typed", ["12345", "not a number", "0731-1"])
+def test_a_bad_phone_of_the_other_party_is_refused_clearly(signed_in, office, topic, lawyer, typed):
+    data = {**chosen(local(MONDAY, 9)), **DETAILS, "opposing_party_phone": typed}
+    response = signed_in.post(details_url(office, topic), {**data, "step": "review"})
+    assert "booking/details.html" in [t.name for t in response.templates]
+    assert str(BAD_OTHER_PARTY_PHONE) in text(response)
+    signed_in.post(details_url(office, topic), {**data, "step": "confirm"})
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("", ""),
+        ("１３９ １２３４ ５６７８", "+8613912345678"),  # full width, from a Chinese keyboard
+        ("+1 212 555 2368", "+12125552368"),  # abroad
+    ],
+)
+def test_the_other_partys_phone_is_optional_and_read_as_typed(
+    signed_in, office, topic, lawyer, resident, typed, stored
+):
+    book_through_pages(signed_in, office, topic, local(MONDAY, 9), opposing_party_phone=typed)
+    assert Appointment.objects.get(resident=resident).opposing_party_phone == stored
 
 
 def test_changing_the_answers_goes_back_to_the_form_with_them(signed_in, office, topic, lawyer):

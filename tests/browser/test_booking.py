@@ -2,7 +2,8 @@
 
 A new resident books (signing in on the way with the code from the SMS outbox), sees
 the booking, moves it and cancels it. A second browser takes a time first; the first
-resident is offered the nearest free times. Without JavaScript the booking completes.
+resident is offered the nearest free times. A resident who names a party that a lawyer
+advised is offered only other lawyers' times. Without JavaScript the booking completes.
 Every page of the way is checked: Chinese, no horizontal scroll at 360 px, no serious
 axe-core finding, nothing requested from another host, under 50 KB of HTML, CSS and
 JavaScript (bodies as sent by the test server, which does not compress: an upper bound).
@@ -13,12 +14,14 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page
 
+from booking.errors import CONFLICT_OF_INTEREST
 from booking.models import Appointment, Status
+from booking.services import book_appointment
 from sms.models import Kind, Message
 from tests.browser.test_home import PHONE_AT_200, assert_fits
 from tests.browser.test_sign_in import code_sent_to, serious_axe_violations
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, RuleFactory
+from tests.factories import LawyerFactory, RuleFactory, UserFactory
 
 NUMBER = "+8613912345678"
 TYPED = "139 1234 5678"
@@ -88,12 +91,16 @@ def choose_tuesday_at(page: Page, time: str) -> None:
 
 def fill_details_and_confirm(page: Page, request_log) -> None:
     check(page, request_log)
+    assert page.input_value("#id_name") == ""  # signed up by phone: no name yet
+    page.fill("#id_name", "李四")
     page.fill("#id_summary", "邻居占了我家的宅基地，想知道怎么办")
     page.fill("#id_opposing_party", "王五")
+    page.fill("#id_opposing_party_phone", "0731-8765 4321")
     page.check("#id_privacy_accepted")
     click(page, "button[value=review]")
     check(page, request_log)
-    assert "王五" in page.inner_text("main")
+    summary = page.inner_text("main")
+    assert "李四" in summary and "王五" in summary and "0731 8765 4321" in summary
     click(page, "button[value=confirm]")
 
 
@@ -113,6 +120,8 @@ def test_a_new_resident_books_sees_moves_and_cancels(page, live_server, request_
     appointment = Appointment.objects.get(resident__phone=NUMBER)
     assert appointment.starts_at == local(TUESDAY, 9, 30)
     assert appointment.opposing_party == "王五"
+    assert appointment.opposing_party_phone == "+8673187654321"
+    assert appointment.resident.display_name == "李四"
     check(page, request_log)
     assert appointment.display_reference in page.inner_text(".reference-box")
     assert "预约成功" in page.inner_text(".messages")
@@ -151,6 +160,7 @@ def test_a_time_taken_in_another_browser_leads_to_the_nearest_free_ones(
     first.goto(f"{live_server.url}/book/{office_hours.slug}/family/")
     choose_tuesday_at(first, "10:00")
     sign_in_on_the_way(first, request_log)
+    first.fill("#id_name", "李四")
     first.fill("#id_summary", "工资被拖欠")
     first.check("#id_privacy_accepted")
     click(first, "button[value=review]")
@@ -163,6 +173,7 @@ def test_a_time_taken_in_another_browser_leads_to_the_nearest_free_ones(
     click(second, "#phone-sign-in button")
     second.fill("#id_code", code_sent_to("+8613700001111"))
     click(second, "button[value=verify]")
+    second.fill("#id_name", "赵六")
     second.check("#id_privacy_accepted")
     click(second, "button[value=review]")
     click(second, "button[value=confirm]")
@@ -195,12 +206,46 @@ def test_booking_completes_without_javascript(new_page, live_server, request_log
     click(page, "#phone-sign-in button")
     page.fill("#id_code", code_sent_to(NUMBER))
     click(page, "button[value=verify]")
+    page.fill("#id_name", "李四")
     page.check("#id_privacy_accepted")
     click(page, "button[value=review]")
     click(page, "button[value=confirm]")
     appointment = Appointment.objects.get(resident__phone=NUMBER)
     assert appointment.starts_at == local(TUESDAY, 14)
     assert appointment.display_reference in page.inner_text(".reference-box")
+
+
+def test_a_lawyer_who_advised_the_other_party_is_not_booked(
+    page, live_server, request_log, office_hours, lawyer
+):
+    """The morning lawyer advised 王五: the resident is offered the other lawyer's times."""
+    earlier = local(NOW.date() - dt.timedelta(days=7), 9)  # last Monday
+    advised = book_appointment(
+        resident=UserFactory(display_name="王五"),
+        office=office_hours,
+        topic=lawyer.topics.get(),
+        lawyer=lawyer,
+        starts_at=earlier,
+        mode="in_person",
+        now=earlier - dt.timedelta(days=1),
+    )
+    Appointment.objects.filter(pk=advised.pk).update(status=Status.ATTENDED)
+    page.goto(f"{live_server.url}/book/{office_hours.slug}/family/")
+    choose_tuesday_at(page, "10:00")
+    sign_in_on_the_way(page, request_log)
+    page.fill("#id_name", "李四")
+    page.fill("#id_opposing_party", "王 五")
+    page.check("#id_privacy_accepted")
+    click(page, "button[value=review]")
+    check(page, request_log)
+    assert page.inner_text("[role=alert]") == str(CONFLICT_OF_INTEREST)
+    assert "王五" not in page.inner_text("main")
+    offered = page.locator("ul.times button").all_inner_texts()
+    assert offered and all("14:" in text or "15:" in text for text in offered)
+    click(page, "ul.times button >> nth=0")
+    click(page, "button[value=confirm]")
+    mine = Appointment.objects.get(resident__phone=NUMBER)
+    assert mine.lawyer != lawyer and mine.opposing_party == "王 五"
 
 
 def test_the_slot_page_and_the_form_fit_at_200_percent_zoom(
