@@ -64,30 +64,23 @@ def _find_offered_slot(
     ignore_appointment_id: int | None = None,
 ) -> Slot:
     day = starts_at.astimezone(office.tz).date()
-    for slot in selectors.list_free_slots(
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        first_day=day,
-        last_day=day,
-        now=now,
-        ignore_appointment_id=ignore_appointment_id,
-    ):
-        if slot.start == starts_at and slot.mode == mode:
-            return slot
-    # Not offered: say "taken" when another appointment is what stands in the way.
-    for slot in selectors.list_free_slots(
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        first_day=day,
-        last_day=day,
-        now=now,
-        ignore_appointment_id=ignore_appointment_id,
-        count_appointments=False,
-    ):
-        if slot.start == starts_at and slot.mode == mode:
-            raise SlotTaken()
+    # Not offered: say "taken" when another appointment is what stands in the way, that
+    # is when the slot would be offered if appointments did not count.
+    for count_appointments in (True, False):
+        for slot in selectors.list_free_slots(
+            office=office,
+            topic=topic,
+            lawyer=lawyer,
+            first_day=day,
+            last_day=day,
+            now=now,
+            ignore_appointment_id=ignore_appointment_id,
+            count_appointments=count_appointments,
+        ):
+            if slot.start == starts_at and slot.mode == mode:
+                if count_appointments:
+                    return slot
+                raise SlotTaken()
     raise SlotNotOffered()
 
 
