@@ -93,3 +93,30 @@ def test_the_agenda_fits_at_200_percent_zoom(new_page, live_server, lawyer, day)
     assert_fits(page, 180)
     click(page, "main article.card h3 a >> nth=0")
     assert_fits(page, 180)
+
+
+@pytest.mark.parametrize(
+    "path", ["/lawyer/hours/", "/lawyer/hours/add/", "/lawyer/time-off/", "/lawyer/time-off/add/"]
+)
+def test_the_hours_and_time_off_pages_on_the_phone(
+    page, live_server, request_log, lawyer, day, path
+):
+    sign_in(page, live_server, lawyer)
+    page.goto(f"{live_server.url}{path}")
+    check(page, request_log)
+    page.set_viewport_size(PHONE_AT_200["viewport"])
+    assert_fits(page, 180)
+
+
+def test_time_off_over_a_booking_asks_keep_or_cancel_in_the_browser(
+    page, live_server, request_log, lawyer, day
+):
+    sign_in(page, live_server, lawyer)
+    page.goto(f"{live_server.url}/lawyer/time-off/add/")
+    page.fill("input[name=first_day]", "2026-12-07")
+    click(page, "main form button[type=submit]")
+    check(page, request_log)
+    # Keep or cancel for each upcoming one: 10:30 and 11:30 (9:00 has begun).
+    assert page.locator("input[type=radio]").count() == 2 * 2
+    day[1].refresh_from_db()
+    assert day[1].status == "booked"  # nothing happens before the lawyer decides
