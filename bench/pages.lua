@@ -1,5 +1,6 @@
--- wrk script of bench/pages.py: counts the answers other than 200 (wrk counts only
--- status >= 400, so a redirect would pass) and prints the figures as one JSON line.
+-- wrk script of bench/pages.py: counts the answers other than the expected status (the
+-- script's argument, 200 if none; wrk counts only status >= 400, so a redirect would
+-- pass) and prints the figures as one JSON line ("not_200": the unexpected answers).
 local threads = {}
 
 function setup(thread)
@@ -9,6 +10,7 @@ end
 function init(args)
   not_200 = 0
   counter = 0
+  expected = tonumber(args[1]) or 200
 end
 
 -- A path with "uncached=1" gets a new query parameter on every request, so that no
@@ -23,7 +25,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if status ~= 200 then
+  if status ~= expected then
     not_200 = not_200 + 1
   end
 end

@@ -164,10 +164,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def fetch(port: int, path: str) -> tuple[int, bytes]:
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     client = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        client.request("GET", path)
+        client.request("GET", path, headers=headers or {})
         response = client.getresponse()
         return response.status, response.read()
     finally:
@@ -218,12 +218,17 @@ def gunicorn() -> Iterator[int]:
                 server.wait()
 
 
-def wrk(port: int, path: str, seconds: int) -> Load:
+def wrk(
+    port: int, path: str, seconds: int, headers: dict[str, str] | None = None, expect: int = 200
+) -> Load:
+    """wrk's figures for ``path``; ``Load.not_200`` counts the answers other than ``expect``."""
     command = [
         *(WRK, "--threads", "1", "--connections", str(CONNECTIONS)),
         *("--duration", f"{seconds}s", "--timeout", "10s", "--script", str(WRK_SCRIPT)),
-        f"http://{HOST}:{port}{path}",
     ]
+    for name, value in (headers or {}).items():
+        command += ["--header", f"{name}: {value}"]
+    command += [f"http://{HOST}:{port}{path}", "--", str(expect)]
     finished = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     output = finished.stdout
     for line in output.splitlines():

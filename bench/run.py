@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--database", choices=TITLES, required=True)
     parser.add_argument(
         "--only",
-        choices=["slots", "delivery", "pages"],
+        choices=["slots", "delivery", "pages", "feed"],
         action="append",
         help="run only these benchmarks and print their figures; RESULTS.md is not written",
     )
@@ -108,13 +108,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="legalaid-bench-") as var_dir:
         setup_django(args.database, var_dir)
         prepare_database(args.database)
-        from bench import delivery, pages, slots
+        from bench import delivery, feed, pages, slots
 
-        # Pages last: the demo office they load books appointments, whose queued text
-        # messages the delivery benchmark's worker would send with its own.
-        benchmarks = [slots.run, delivery.run, pages.run]
+        # Pages after delivery: the demo office they load books appointments, whose queued
+        # text messages the delivery benchmark's worker would send with its own.
+        benchmarks = [slots.run, delivery.run, pages.run, feed.run]
         if args.only:
-            chosen = {"slots": slots.run, "delivery": delivery.run, "pages": pages.run}
+            chosen = {
+                "slots": slots.run,
+                "delivery": delivery.run,
+                "pages": pages.run,
+                "feed": feed.run,
+            }
             benchmarks = [run for name, run in chosen.items() if name in args.only]
         header = "\n".join(
             [

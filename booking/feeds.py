@@ -23,27 +23,85 @@ calendar then says only "Appointment <reference>" and the time. No area of law, 
 name, address, phone, lawyer or mode, because someone else may see the resident's
 calendar. For the same reason the PRODID and the calendar name never mention law.
 
+Events are written directly (``_event``: escaping and folding per RFC 5545), not through
+icalendar's components, which take about half a millisecond per event, too slow for a
+feed of thousands; the calendar around them (header, VTIMEZONE) still comes from
+icalendar.
+
 Known limits: the host in the UID is not shown by calendar apps but is in the file, so a
 deployment whose host names the service reveals it to anyone who reads the raw file. The
 UID is unique per database: two databases served under one host would clash. VTIMEZONE
 rules cover 1970–2037 (icalendar's default range); clients use their own rules for the
 TZID anyway. Each event reads ``office``, ``topic`` and ``lawyer.user``: select them
 with the appointments when building a feed of many.
+
+The lawyer's feed (``/calendar/<key>/<secret>.ics``, see ``CalendarFeed``):
+
+- Window: appointments of that lawyer only, starting from the local midnight 30 days
+  back (``FEED_DAYS_BACK``) to 366 days ahead (``FEED_DAYS_AHEAD``, the longest booking
+  horizon an office can set), in the site's time zone (``TIME_ZONE``). A cancelled one
+  stays while its cancellation is within those 30 days, so that a subscribed client
+  sees the cancellation before the event leaves the feed (one without ``cancelled_at``
+  is left out).
+- Privacy: ``default`` says reference, area of law, mode, office and place; ``full``
+  adds the resident's name, phone number, needs (interpreter, dialect, accessibility)
+  and their wish to be contacted discreetly. Neither ever says what the resident wrote
+  about the matter nor who the other party is: those columns are not even read, nor the
+  resident's at the default level. Texts are in the lawyer's ``preferred_language``.
+- Validators: ``get_feed_state`` reads the feed row and the schedule version in one
+  plain-SQL query; the lawyer's language, whether they can still sign in, and the
+  window's count and latest ``updated_at`` come from a per-process store keyed by that
+  version (every service that changes an appointment bumps it), kept a minute at most
+  (``KEPT_FOR``). No event is built for them. The ETag covers those and the privacy
+  level, the window's day and the site's address; Last-Modified is the latest change,
+  or today's local midnight when the window last moved.
+
+Known limits of the lawyer's feed: what an appointment's row does not record is not in
+the validators — a change of the office's address, an area of law's name, the
+resident's name or phone number, or of these texts after an upgrade — and reaches a
+client that already holds the feed at the next change of one of the lawyer's
+appointments or at the next local midnight. A change of the privacy level changes the
+ETag at once, but not Last-Modified (``CalendarFeed`` records no time for it), so a
+client that sends only If-Modified-Since keeps the old events until then too. A change
+of the lawyer's language or account (deactivated: the feed answers 404), or of an
+appointment made outside the services (a shell, a data migration), shows within the
+minute ``KEPT_FOR``.
 """
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.db import connection
+from django.db.models import CharField, Count, ExpressionWrapper, F, Max, Q
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Component, Event, Timezone, vDuration
+from icalendar import Calendar, Timezone, vDuration
 
-from booking.models import Appointment, Mode, Status
+from accounts.models import Role, User
+from booking.models import (
+    Appointment,
+    CalendarFeed,
+    FeedPrivacy,
+    Mode,
+    Office,
+    ScheduleVersion,
+    Status,
+    Topic,
+)
+from booking.reference import format_reference
 
 # Neutral on purpose: the file of a discreet appointment must not mention law either.
 PRODID = "-//appointment-booking//calendar//ZH-HANS"
+_END = b"END:VCALENDAR\r\n"
+_FOLD_OCTETS = 75
 
 
 @dataclass(frozen=True)
@@ -55,10 +113,22 @@ class EventText:
     location: str = ""
 
 
-Describe = Callable[[Appointment], EventText]
+class Scheduled(Protocol):
+    """What an event is made of besides its texts: an ``Appointment`` or a ``FeedRow``."""
+
+    pk: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    sequence: int
+    updated_at: datetime
+    office: Office
 
 
-def appointment_uid(appointment: Appointment, *, host: str) -> str:
+Describe = Callable[[Scheduled], EventText]
+
+
+def appointment_uid(appointment: Scheduled, *, host: str) -> str:
     """The event's UID: stable across reschedules and cancellation (same row, same pk)."""
     return f"appointment-{appointment.pk}@{host}"
 
@@ -69,36 +139,83 @@ def _vtimezone_ical(tzid: str) -> bytes:
     return Timezone.from_tzinfo(ZoneInfo(tzid), tzid=tzid).to_ical()
 
 
-def _vtimezone(tzid: str) -> Timezone:
-    # A fresh component every time, so that no caller can change the cached one.
-    return Component.from_ical(_vtimezone_ical(tzid))
+def _text(value: str) -> str:
+    """A TEXT value escaped as RFC 5545 §3.3.11 says; line breaks become ``\\n``."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
 
 
-def _event(appointment: Appointment, *, text: EventText, host: str) -> Event:
-    tz = appointment.office.tz
+def _fold(line: str) -> bytes:
+    """One content line, folded to at most 75 octets per line (RFC 5545 §3.1).
+
+    Never splits a UTF-8 sequence nor an escape such as ``\\,``, for clients that
+    unfold carelessly.
+    """
+    data = line.encode()
+    if len(data) <= _FOLD_OCTETS:
+        return data + b"\r\n"
+    chunks = []
+    start, room = 0, _FOLD_OCTETS
+    while len(data) - start > room:
+        cut = start + room
+        while cut > start + 1:
+            if data[cut] & 0xC0 == 0x80:  # inside a character
+                cut -= 1
+                continue
+            backslashes = 0
+            while backslashes < cut and data[cut - 1 - backslashes] == 0x5C:
+                backslashes += 1
+            if backslashes % 2:  # between a backslash and the character it escapes
+                cut -= 1
+                continue
+            break
+        chunks.append(data[start:cut])
+        start, room = cut, _FOLD_OCTETS - 1  # the continuation's leading space counts
+    chunks.append(data[start:])
+    return b"\r\n ".join(chunks) + b"\r\n"
+
+
+def _event(appointment: Scheduled, *, text: EventText, host: str, cancelled_prefix: str) -> bytes:
+    """One VEVENT, written directly: icalendar's components take about half a millisecond
+    per event, too much for a feed of thousands. The tests read every file back with two
+    parsers (icalendar and vobject)."""
+    office = appointment.office
+    tz = office.tz
+    tzid = office.time_zone
     cancelled = appointment.status == Status.CANCELLED
-    summary = _("Cancelled: %(summary)s") % {"summary": text.summary} if cancelled else text.summary
+    summary = cancelled_prefix % {"summary": text.summary} if cancelled else text.summary
     updated = appointment.updated_at.astimezone(UTC)
-    event = Event()
-    event.add("uid", appointment_uid(appointment, host=host))
-    event.add("dtstamp", updated)
-    event.add("last-modified", updated)
-    event.add("sequence", appointment.sequence)
-    event.add("dtstart", appointment.starts_at.astimezone(tz))
-    event.add("dtend", appointment.ends_at.astimezone(tz))
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    if cancelled:
-        event.add("transp", "TRANSPARENT")
-    event.add("summary", summary)
+    # These lines are short and plain ASCII (a time-zone name is at most 32 characters).
+    fixed = (
+        f"DTSTAMP:{updated:%Y%m%dT%H%M%SZ}\r\n"
+        f"LAST-MODIFIED:{updated:%Y%m%dT%H%M%SZ}\r\n"
+        f"SEQUENCE:{appointment.sequence}\r\n"
+        f"DTSTART;TZID={tzid}:{appointment.starts_at.astimezone(tz):%Y%m%dT%H%M%S}\r\n"
+        f"DTEND;TZID={tzid}:{appointment.ends_at.astimezone(tz):%Y%m%dT%H%M%S}\r\n"
+        + ("STATUS:CANCELLED\r\nTRANSP:TRANSPARENT\r\n" if cancelled else "STATUS:CONFIRMED\r\n")
+    )
+    parts = [
+        b"BEGIN:VEVENT\r\n",
+        _fold(f"UID:{_text(appointment_uid(appointment, host=host))}"),
+        fixed.encode(),
+        _fold(f"SUMMARY:{_text(summary)}"),
+    ]
     if text.location:
-        event.add("location", text.location)
+        parts.append(_fold(f"LOCATION:{_text(text.location)}"))
     if text.description:
-        event.add("description", text.description)
-    return event
+        parts.append(_fold(f"DESCRIPTION:{_text(text.description)}"))
+    parts.append(b"END:VEVENT\r\n")
+    return b"".join(parts)
 
 
 def build_calendar(
-    appointments: Iterable[Appointment],
+    appointments: Iterable[Scheduled],
     *,
     describe: Describe,
     host: str,
@@ -127,11 +244,18 @@ def build_calendar(
         calendar.add("refresh-interval", refresh_interval, parameters={"VALUE": "DURATION"})
     if published_ttl is not None:
         calendar.add("x-published-ttl", vDuration(published_ttl))
-    for tzid in sorted({time_zone} | {a.office.time_zone for a in ordered}):
-        calendar.add_component(_vtimezone(tzid))
-    for appointment in ordered:
-        calendar.add_component(_event(appointment, text=describe(appointment), host=host))
-    return calendar.to_ical()
+    head = calendar.to_ical()
+    parts = [head.removesuffix(_END)]
+    parts += [
+        _vtimezone_ical(tzid)
+        for tzid in sorted({time_zone} | {a.office.time_zone for a in ordered})
+    ]
+    cancelled_prefix = _("Cancelled: %(summary)s")
+    parts += [
+        _event(a, text=describe(a), host=host, cancelled_prefix=cancelled_prefix) for a in ordered
+    ]
+    parts.append(_END)
+    return b"".join(parts)
 
 
 def _resident_text(appointment: Appointment, *, host: str) -> EventText:
@@ -183,3 +307,368 @@ def resident_calendar(appointment: Appointment, *, host: str) -> bytes:
         name=text.summary,
         time_zone=appointment.office.time_zone,
     )
+
+
+# The lawyer's feed.
+
+FEED_DAYS_BACK = 30
+FEED_DAYS_AHEAD = 366
+# How often subscribed clients are asked to fetch again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
+FEED_REFRESH = timedelta(hours=1)
+# What the validators need besides the feed's row (``_kept``) is kept per process this
+# long at most, so that changes no service announces by bumping the schedule version (the
+# lawyer's language or account, a change made in a shell) show too; for this many feeds
+# at most (then all are dropped).
+KEPT_FOR = timedelta(minutes=1)
+KEPT_FEEDS = 10_000
+# The columns the feed reads, at each privacy level: never the resident's summary or the
+# other party, and the resident's name and phone only at the level that shows them. In
+# ``list_feed_appointments``'s order: FeedRow's first nine fields, the office, the area of
+# law, then the details of the full level.
+_ROW_FIELDS = (
+    "pk",
+    "reference",
+    "starts_at",
+    "ends_at",
+    "mode",
+    "status",
+    "sequence",
+    "updated_at",
+    "safe_contact",
+    "office_id",
+    "office__name",
+    "office__address",
+    "office__time_zone",
+    "topic_id",
+    "topic__name_zh_hans",
+    "topic__name_en",
+)
+_FULL_FIELDS = (
+    "needs_interpreter",
+    "dialect",
+    "accessibility_needs",
+    "resident__display_name",
+    # As stored (E.164): parsing every number back into a PhoneNumber would take longer
+    # than the rest of the query.
+    ExpressionWrapper(F("resident__phone"), output_field=CharField()),
+)
+
+
+@dataclass(frozen=True)
+class FeedWindow:
+    """The days a feed covers: [start, end), both local midnights."""
+
+    today: date
+    start: datetime
+    end: datetime
+
+
+def feed_window(*, now: datetime, tz: ZoneInfo) -> FeedWindow:
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=FEED_DAYS_BACK)
+    after_last = today + timedelta(days=FEED_DAYS_AHEAD + 1)
+    return FeedWindow(
+        today=today,
+        start=datetime.combine(first, time(), tz),
+        end=datetime.combine(after_last, time(), tz),
+    )
+
+
+def _window_appointments(*, lawyer_id: int, window: FeedWindow):
+    return Appointment.objects.filter(
+        Q(lawyer_id=lawyer_id, starts_at__gte=window.start, starts_at__lt=window.end)
+        & (~Q(status=Status.CANCELLED) | Q(cancelled_at__gte=window.start))
+    ).order_by()
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """A feed found by its address, and what its validators are made of."""
+
+    lawyer_id: int
+    key: str
+    privacy: str
+    language: str
+    window: FeedWindow
+    events: int
+    changed: datetime | None
+
+    def etag(self, *, origin: str) -> str:
+        """A strong ETag: the same for the same bytes served from ``origin``."""
+        parts = [
+            self.key,
+            self.privacy,
+            self.language,
+            self.window.today.isoformat(),
+            str(self.events),
+            self.changed.astimezone(UTC).isoformat() if self.changed else "-",
+            origin,
+        ]
+        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+        return f'"{digest}"'
+
+    @property
+    def last_modified(self) -> datetime:
+        """The latest change of the window's events, or today's local midnight, when the
+        window last moved.
+
+        The feed's own creation and change of address need not count: no client holds
+        a copy of an address from before it existed.
+        """
+        midnight = self.window.start + timedelta(days=FEED_DAYS_BACK)
+        return max(self.changed, midnight) if self.changed else midnight
+
+
+@functools.cache
+def _feed_sql(vendor: str) -> str:
+    """The feed row by key, with the schedule version.
+
+    Plain SQL over one table, written once per database vendor: this runs for every
+    request of every subscribed calendar, mostly to answer 304, where compiling an ORM
+    query, or PostgreSQL planning a join, would cost more than running it.
+    """
+    name = connection.ops.quote_name
+    feed, version = CalendarFeed._meta, ScheduleVersion._meta.db_table
+    columns = ", ".join(name(feed.get_field(f).column) for f in ("lawyer", "secret", "privacy"))
+    return (
+        f"SELECT {columns}, (SELECT {name('value')} FROM {name(version)} "  # noqa: S608
+        f"WHERE {name('id')} = 1) FROM {name(feed.db_table)} "
+        f"WHERE {name(feed.get_field('key').column)} = %s"
+    )
+
+
+class _Kept(NamedTuple):
+    """What a feed's validators need besides its row, kept in the process for a while."""
+
+    until: datetime
+    language: str
+    can_sign_in: bool
+    events: int
+    changed: datetime | None
+
+
+_KEPT: dict[tuple[str, date, int], _Kept] = {}
+
+
+def _kept(*, feed_key: str, lawyer_id: int, window: FeedWindow, version: int, now: datetime):
+    """The lawyer's language and whether they can still sign in, and the window's count
+    and latest change of appointments.
+
+    Kept in the process for ``KEPT_FOR`` at most, under the schedule version, which every
+    service that changes an appointment bumps in its transaction. The version is read
+    (with the feed row) before the rest, so nothing is kept under a version newer than
+    its data. Keyed by the feed's random key rather than the lawyer's id, which a test
+    database may give again to another lawyer.
+    """
+    key = (feed_key, window.today, version)
+    kept = _KEPT.get(key)
+    if kept is not None and now < kept.until:
+        return kept
+    account = (
+        User.objects.filter(lawyer__pk=lawyer_id)
+        .values_list("preferred_language", "is_active", "role")
+        .first()
+    )
+    language, active, role = account or ("", False, "")
+    found = _window_appointments(lawyer_id=lawyer_id, window=window).aggregate(
+        events=Count("pk"), changed=Max("updated_at")
+    )
+    kept = _Kept(
+        until=now + KEPT_FOR,
+        language=language or settings.LANGUAGE_CODE,
+        can_sign_in=active and role == Role.LAWYER,
+        events=found["events"],
+        changed=found["changed"],
+    )
+    if len(_KEPT) >= KEPT_FEEDS:
+        _KEPT.clear()
+    _KEPT[key] = kept
+    return kept
+
+
+def get_feed_state(*, key: str, secret: str, now: datetime | None = None) -> FeedState | None:
+    """The feed at ``/calendar/<key>/<secret>.ics`` and its validators.
+
+    One query when the rest is kept (``_kept``), three otherwise. None for an unknown
+    key, a wrong secret (compared in constant time) and a lawyer who can no longer sign
+    in, so that all of them look the same from outside.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_feed_sql(connection.vendor), [key])
+        row = cursor.fetchone()
+    # Compared even when the key is unknown, so that both take about as long.
+    expected = row[1] if row is not None else key
+    if not hmac.compare_digest(expected.encode(), secret.encode()) or row is None:
+        return None
+    lawyer_id, _secret, privacy, version = row
+    now = now or timezone.now()
+    window = feed_window(now=now, tz=timezone.get_default_timezone())
+    kept = _kept(feed_key=key, lawyer_id=lawyer_id, window=window, version=version or 0, now=now)
+    if not kept.can_sign_in:
+        return None
+    return FeedState(
+        lawyer_id=lawyer_id,
+        key=key,
+        privacy=privacy,
+        language=kept.language,
+        window=window,
+        events=kept.events,
+        changed=kept.changed,
+    )
+
+
+@dataclass(slots=True)
+class FeedRow:
+    """An appointment as the feed reads it (``Scheduled`` for ``build_calendar``).
+
+    Plain rows rather than model instances: making 2,000 appointments with their office,
+    area of law and resident as models takes longer than writing the whole file.
+    """
+
+    pk: int
+    reference: str
+    starts_at: datetime
+    ends_at: datetime
+    mode: str
+    status: str
+    sequence: int
+    updated_at: datetime
+    safe_contact: bool
+    office: Office
+    topic: Topic
+    needs_interpreter: bool = False
+    dialect: str = ""
+    accessibility_needs: str = ""
+    resident_name: str = ""
+    resident_phone: str = ""
+
+
+def list_feed_appointments(state: FeedState) -> list[FeedRow]:
+    """The appointments of the feed's window, with what their events say; one query."""
+    full = state.privacy == FeedPrivacy.FULL
+    rows = _window_appointments(lawyer_id=state.lawyer_id, window=state.window).values_list(
+        *_ROW_FIELDS, *(_FULL_FIELDS if full else ())
+    )
+    offices: dict[int, Office] = {}
+    topics: dict[int, Topic] = {}
+    result = []
+    for row in rows:
+        office_id, office_name, office_address, office_tz = row[9:13]
+        office = offices.get(office_id)
+        if office is None:
+            office = offices[office_id] = Office(
+                pk=office_id, name=office_name, address=office_address, time_zone=office_tz
+            )
+        topic_id, topic_zh, topic_en = row[13:16]
+        topic = topics.get(topic_id)
+        if topic is None:
+            topic = topics[topic_id] = Topic(pk=topic_id, name_zh_hans=topic_zh, name_en=topic_en)
+        entry = FeedRow(*row[:9], office=office, topic=topic)
+        if full:
+            needs_interpreter, dialect, accessibility, name, phone = row[16:]
+            entry.needs_interpreter = needs_interpreter
+            entry.dialect = dialect
+            entry.accessibility_needs = accessibility
+            entry.resident_name = name
+            entry.resident_phone = phone or ""
+        result.append(entry)
+    return result
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """The lawyer's feed's texts, translated once per calendar rather than per event."""
+
+    summary: str
+    summary_named: str
+    reference: str
+    office: str
+    resident: str
+    phone: str
+    interpreter: str
+    dialect: str
+    accessibility: str
+    discreet: str
+    link: str
+    modes: dict[str, str]
+
+    @classmethod
+    def active(cls) -> "_Wording":
+        """In the active language."""
+        return cls(
+            summary=_("Consultation · %(topic)s · %(mode)s"),
+            summary_named=_("Consultation · %(name)s · %(topic)s · %(mode)s"),
+            reference=_("Reference: %(reference)s"),
+            office=_("Office: %(office)s"),
+            resident=_("Resident: %(name)s"),
+            phone=_("Phone: %(phone)s"),
+            interpreter=_("Needs an interpreter."),
+            dialect=_("Dialect: %(dialect)s"),
+            accessibility=_("Accessibility needs: %(needs)s"),
+            discreet=_("The resident asked to be contacted discreetly."),
+            link=_("On the site: %(link)s"),
+            modes={value: str(label) for value, label in Mode.choices},
+        )
+
+
+def _lawyer_text(row: FeedRow, *, full: bool, link: str, topic: str, words: _Wording) -> EventText:
+    office = row.office
+    mode = words.modes[row.mode]
+    name = row.resident_name if full else ""
+    if name:
+        summary = words.summary_named % {"name": name, "topic": topic, "mode": mode}
+    else:
+        summary = words.summary % {"topic": topic, "mode": mode}
+    lines = [
+        words.reference % {"reference": format_reference(row.reference)},
+        words.office % {"office": office.name},
+    ]
+    if full:
+        if name:
+            lines.append(words.resident % {"name": name})
+        if row.resident_phone:
+            lines.append(words.phone % {"phone": row.resident_phone})
+        if row.needs_interpreter:
+            lines.append(words.interpreter)
+        if row.dialect:
+            lines.append(words.dialect % {"dialect": row.dialect})
+        if row.accessibility_needs:
+            lines.append(words.accessibility % {"needs": row.accessibility_needs})
+        # At the full level only: the flag alone can hint at why (violence at home).
+        if row.safe_contact:
+            lines.append(words.discreet)
+    lines.append(words.link % {"link": link})
+    location = office.address if row.mode == Mode.IN_PERSON else mode
+    return EventText(summary=summary, description="\n".join(lines), location=location)
+
+
+def lawyer_calendar(state: FeedState, rows: Iterable[FeedRow], *, origin: str, host: str) -> bytes:
+    """The body of the lawyer's feed: the same bytes for the same ``state`` and rows.
+
+    ``origin`` (``https://host``) makes the links to each appointment's page on the site.
+    """
+    rows = list(rows)
+    # One reverse() for all events: the reference is the only part that differs.
+    placeholder = "0" * 8
+    page = origin + reverse("booking:lawyer_appointment", kwargs={"reference": placeholder})
+    before, after = page.rsplit(placeholder, 1)
+    full = state.privacy == FeedPrivacy.FULL
+    with translation.override(state.language):
+        words = _Wording.active()
+        topics = {row.topic.pk: row.topic for row in rows}
+        topics = {pk: topic.name for pk, topic in topics.items()}
+        return build_calendar(
+            rows,
+            describe=lambda row: _lawyer_text(
+                row,
+                full=full,
+                link=f"{before}{row.reference}{after}",
+                topic=topics[row.topic.pk],
+                words=words,
+            ),
+            host=host,
+            name=_("Legal-aid consultations"),
+            time_zone=timezone.get_default_timezone_name(),
+            refresh_interval=FEED_REFRESH,
+            published_ttl=FEED_REFRESH,
+        )

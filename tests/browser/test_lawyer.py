@@ -96,9 +96,16 @@ def test_the_agenda_fits_at_200_percent_zoom(new_page, live_server, lawyer, day)
 
 
 @pytest.mark.parametrize(
-    "path", ["/lawyer/hours/", "/lawyer/hours/add/", "/lawyer/time-off/", "/lawyer/time-off/add/"]
+    "path",
+    [
+        "/lawyer/hours/",
+        "/lawyer/hours/add/",
+        "/lawyer/time-off/",
+        "/lawyer/time-off/add/",
+        "/lawyer/calendar/",
+    ],
 )
-def test_the_hours_and_time_off_pages_on_the_phone(
+def test_the_hours_time_off_and_calendar_pages_on_the_phone(
     page, live_server, request_log, lawyer, day, path
 ):
     sign_in(page, live_server, lawyer)
