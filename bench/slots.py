@@ -51,8 +51,9 @@ SATURDAY_HOURS = (time(8, 30), time(12, 0))
 
 
 def unique_references() -> Iterator[str]:
-    """Reference codes without repeats (7 random digits collide within a few thousand)."""
-    seen: set[str] = set()
+    """Reference codes without repeats (7 random digits collide within a few thousand),
+    and none that an appointment in the database (another benchmark's) already has."""
+    seen: set[str] = set(Appointment.objects.values_list("reference", flat=True))
     while True:
         code = new_reference()
         if code not in seen:
