@@ -5,7 +5,16 @@ An office admin who is not a superuser sees only the records of their own office
 
 from django.contrib import admin
 
-from booking.models import Appointment, AvailabilityRule, Lawyer, Office, TimeOff, Topic
+from booking.models import (
+    Appointment,
+    AvailabilityRule,
+    DutyDay,
+    DutyException,
+    Lawyer,
+    Office,
+    TimeOff,
+    Topic,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -98,3 +107,30 @@ class AppointmentAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
         "booked_by",
     ]
     readonly_fields = fields
+
+
+class RosterAdmin(OfficeScopedAdmin):
+    """The duty roster of the office admin's own office, with its own lawyers only."""
+
+    list_select_related = ["lawyer__user", "office"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.name == "office":
+                kwargs["queryset"] = Office.objects.filter(pk=request.user.office_id)
+            elif db_field.name == "lawyer":
+                kwargs["queryset"] = Lawyer.objects.filter(offices=request.user.office_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(DutyDay)
+class DutyDayAdmin(RosterAdmin):
+    list_display = ["weekday", "lawyer", "office"]
+    list_filter = ["weekday"]
+
+
+@admin.register(DutyException)
+class DutyExceptionAdmin(RosterAdmin):
+    list_display = ["date", "lawyer", "on_duty", "office"]
+    list_filter = ["on_duty"]
+    date_hierarchy = "date"

@@ -10,6 +10,8 @@ from booking.models import (
     BLOCKING_STATUSES,
     Appointment,
     AvailabilityRule,
+    DutyDay,
+    DutyException,
     Lawyer,
     Office,
     Status,
@@ -145,10 +147,11 @@ def list_topic_lawyers(*, office: Office, topic: Topic) -> list[Lawyer]:
     )
 
 
-def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[str, list[str]]]]:
-    """Per office id: who holds consultation hours on ``day``, with their hours.
+def _hours_on(*, offices: list[Office], day: date) -> dict[int, dict[int, tuple[str, list[str]]]]:
+    """Per office and lawyer: (name, hours) of consultation hours on ``day``.
 
-    Hours wholly covered by time off are left out. Two queries for any number of offices.
+    Hours wholly covered by time off are left out. Two queries, or one when nobody has
+    hours that day.
     """
     rules = list(
         AvailabilityRule.objects.filter(
@@ -172,7 +175,7 @@ def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[st
             ends_at__gt=min(day_bounds(day, day, office.tz)[0] for office in offices),
         ).values_list("lawyer_id", "starts_at", "ends_at")
     )
-    on_duty: dict[int, dict[int, tuple[str, list[str]]]] = {}
+    hours_on: dict[int, dict[int, tuple[str, list[str]]]] = {}
     for rule in rules:
         tz = rule.office.tz
         start = datetime.combine(day, rule.start_time, tz)
@@ -182,10 +185,49 @@ def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[st
             for lawyer_id, off_start, off_end in time_off
         ):
             continue
-        lawyers = on_duty.setdefault(rule.office_id, {})
+        lawyers = hours_on.setdefault(rule.office_id, {})
         _name, hours = lawyers.setdefault(rule.lawyer_id, (str(rule.lawyer.user), []))
         hours.append(f"{rule.start_time:%H:%M}–{rule.end_time:%H:%M}")
-    return {office_id: list(lawyers.values()) for office_id, lawyers in on_duty.items()}
+    return hours_on
+
+
+def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[str, list[str]]]]:
+    """Per office id: who is on duty on ``day``, by name, with their consultation hours.
+
+    An office with a duty roster (any weekly entry, or an exception that day) shows the
+    roster: the weekly pattern, plus lawyers on duty by exception, minus those off by
+    exception. An office without one shows who holds consultation hours that day. Four
+    queries at most, for any number of offices.
+    """
+    hours_on = _hours_on(offices=offices, day=day)
+    pattern = list(DutyDay.objects.filter(office__in=offices).select_related("lawyer__user"))
+    exceptions = list(
+        DutyException.objects.filter(office__in=offices, date=day).select_related("lawyer__user")
+    )
+    rostered = {entry.office_id for entry in pattern} | {entry.office_id for entry in exceptions}
+    on_duty = {
+        office_id: list(lawyers.values())
+        for office_id, lawyers in hours_on.items()
+        if office_id not in rostered
+    }
+    for office_id in rostered:
+        names = {
+            entry.lawyer_id: str(entry.lawyer.user)
+            for entry in pattern
+            if entry.office_id == office_id and entry.weekday == day.weekday()
+        }
+        for entry in exceptions:
+            if entry.office_id != office_id:
+                continue
+            if entry.on_duty:
+                names[entry.lawyer_id] = str(entry.lawyer.user)
+            else:
+                names.pop(entry.lawyer_id, None)
+        hours = hours_on.get(office_id, {})
+        on_duty[office_id] = sorted(
+            (name, hours.get(lawyer_id, (name, []))[1]) for lawyer_id, name in names.items()
+        )
+    return {office_id: lawyers for office_id, lawyers in on_duty.items() if lawyers}
 
 
 def list_resident_appointments(*, resident_id: int) -> list[Appointment]:

@@ -7,7 +7,15 @@ their saves and deletions are caught here, in the same transaction as the change
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from booking.models import AvailabilityRule, Lawyer, Office, TimeOff, Topic
+from booking.models import (
+    AvailabilityRule,
+    DutyDay,
+    DutyException,
+    Lawyer,
+    Office,
+    TimeOff,
+    Topic,
+)
 from booking.pagecache import bump_schedule_version
 
 
@@ -17,7 +25,8 @@ def _bump(sender, **kwargs) -> None:
 
 
 def connect() -> None:
-    for model in (Office, Topic, Lawyer, AvailabilityRule, TimeOff):
+    # The duty roster changes no free time, but the home page (cached) shows it.
+    for model in (Office, Topic, Lawyer, AvailabilityRule, TimeOff, DutyDay, DutyException):
         post_save.connect(_bump, sender=model, dispatch_uid=f"schedule-{model.__name__}-save")
         post_delete.connect(_bump, sender=model, dispatch_uid=f"schedule-{model.__name__}-delete")
     for through in (Lawyer.offices.through, Lawyer.topics.through):

@@ -81,8 +81,9 @@ def test_settings_follow_the_environment():
 def test_home_page_shows_the_office_and_areas_of_law_in_chinese_by_default(
     client, office, topic, django_assert_max_num_queries
 ):
-    # Schedule version, offices, who is on duty (weekly hours, time off), areas of law.
-    with django_assert_max_num_queries(5):
+    # Schedule version, offices, who is on duty (weekly hours, time off, the roster's
+    # pattern and exceptions), areas of law.
+    with django_assert_max_num_queries(7):
         response = client.get("/", secure=True)
     assert response.status_code == HTTPStatus.OK
     body = response.content.decode()

@@ -8,6 +8,7 @@ from booking.models.lawyer_side import (
     FollowUpStatus,
 )
 from booking.models.office import Office, Topic
+from booking.models.roster import DutyDay, DutyException
 from booking.models.version import ScheduleVersion
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "AppointmentNote",
     "AvailabilityRule",
     "CalendarFeed",
+    "DutyDay",
+    "DutyException",
     "FeedPrivacy",
     "FollowUp",
     "FollowUpStatus",

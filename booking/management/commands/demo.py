@@ -35,6 +35,8 @@ ADMIN_PERMISSIONS = {
     "booking.lawyer": ("view", "add", "change"),
     "booking.availabilityrule": ("view", "add", "change", "delete"),
     "booking.timeoff": ("view", "add", "change", "delete"),
+    "booking.dutyday": ("view", "add", "change", "delete"),
+    "booking.dutyexception": ("view", "add", "change", "delete"),
     "booking.appointment": ("view",),
     "accounts.user": ("view", "add", "change"),
     "sms.message": ("view",),
