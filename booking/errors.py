@@ -95,3 +95,19 @@ class ConflictOfInterest(BookingError):
 
     code = "conflict_of_interest"
     message_template = CONFLICT_OF_INTEREST
+
+
+FOLLOW_UP_NOT_OPEN = _("This follow-up has already been closed.")
+NO_MOBILE_NUMBER = _(
+    "This resident has no mobile number: please call or write, then record the outcome."
+)
+
+
+class FollowUpNotOpen(BookingError):
+    code = "follow_up_not_open"
+    message_template = FOLLOW_UP_NOT_OPEN
+
+
+class NoMobileNumber(BookingError):
+    code = "no_mobile_number"
+    message_template = NO_MOBILE_NUMBER

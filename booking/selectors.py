@@ -12,6 +12,8 @@ from booking.models import (
     AvailabilityRule,
     DutyDay,
     DutyException,
+    FollowUp,
+    FollowUpStatus,
     Lawyer,
     Office,
     Status,
@@ -263,4 +265,16 @@ def get_lawyer_appointment(*, lawyer: Lawyer, reference: str) -> Appointment | N
         Appointment.objects.filter(lawyer=lawyer, reference=reference)
         .select_related("resident", "topic", "office", "follow_up_of")
         .first()
+    )
+
+
+def list_open_follow_ups(*, office: Office) -> list[FollowUp]:
+    """Follow-ups of an office still to be done (to invite, or invited), by date."""
+    return list(
+        FollowUp.objects.filter(
+            appointment__office=office,
+            status__in=[FollowUpStatus.OPEN, FollowUpStatus.INVITED],
+        )
+        .select_related("appointment__resident", "appointment__topic", "requested_by__user")
+        .order_by("invite_by", "pk")
     )

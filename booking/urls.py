@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from booking.views import book, home, lawyer, mine
+from booking.views import book, desk, home, lawyer, mine
 
 app_name = "booking"
 
@@ -29,6 +29,7 @@ urlpatterns = [
         lawyer.follow_up_confirm,
         name="follow_up_confirm",
     ),
+    path("desk/follow-ups/", desk.follow_ups, name="desk_follow_ups"),
     # Each module below lists its own paths (lawyer/hours/…, lawyer/calendar/…, calendar/…).
     path("", include("booking.views.availability")),
     path("", include("booking.views.calendar")),

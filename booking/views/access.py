@@ -34,3 +34,18 @@ def lawyer_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def desk_required(view):
+    """Sign in first; desk staff and office admins pass, with ``request.office`` theirs."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if user.role not in (Role.DESK, Role.OFFICE_ADMIN) or user.office_id is None:
+            return render(request, "booking/desk_only.html", status=403)
+        request.office = user.office
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,54 @@
+"""The desk's side of follow-ups that lawyers ask for: invite the resident, record the end.
+
+An invitation is a text message with the link to book the same area of law at the same
+office (``sms.services.notify_follow_up``), queued in the transaction that marks the
+follow-up invited. A resident without a mobile number cannot be texted: the desk calls
+or writes and records the outcome instead.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.errors import FollowUpNotOpen, NoMobileNumber
+from booking.models import FollowUp, FollowUpStatus
+from sms.services import notify_follow_up
+
+
+def _locked(follow_up: FollowUp) -> FollowUp:
+    return (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("appointment__resident", "appointment__office")
+        .get(pk=follow_up.pk)
+    )
+
+
+def invite_follow_up(*, follow_up: FollowUp, by, link: str, now=None) -> FollowUp:
+    """Text the resident the invitation to book by the date the lawyer set."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        follow_up = _locked(follow_up)
+        if follow_up.status not in (FollowUpStatus.OPEN, FollowUpStatus.INVITED):
+            raise FollowUpNotOpen()
+        if not follow_up.appointment.resident.phone:
+            raise NoMobileNumber()
+        notify_follow_up(
+            appointment=follow_up.appointment, by_date=follow_up.invite_by, link=link, now=now
+        )
+        follow_up.status = FollowUpStatus.INVITED
+        follow_up.invited_at = now
+        follow_up.invited_by = by
+        follow_up.save(update_fields=["status", "invited_at", "invited_by", "updated_at"])
+    return follow_up
+
+
+def close_follow_up(*, follow_up: FollowUp, booked: bool, outcome: str = "") -> FollowUp:
+    """Record how it ended: booked again, or closed (declined, unreachable, not needed)."""
+    with transaction.atomic():
+        follow_up = _locked(follow_up)
+        if follow_up.status not in (FollowUpStatus.OPEN, FollowUpStatus.INVITED):
+            raise FollowUpNotOpen()
+        follow_up.status = FollowUpStatus.BOOKED if booked else FollowUpStatus.CLOSED
+        follow_up.outcome = outcome.strip()
+        follow_up.full_clean()
+        follow_up.save(update_fields=["status", "outcome", "updated_at"])
+    return follow_up

@@ -1,0 +1,59 @@
+"""The desk's pages: for now the follow-ups that lawyers asked the office to arrange.
+
+Desk staff and office admins see their own office only: any other follow-up answers
+404. They see who to invite (name, phone, lawyer, date, the lawyer's note for the office),
+never what the resident wrote about the matter.
+"""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking import selectors
+from booking.errors import BookingError
+from booking.models import FollowUp
+from booking.services.follow_ups import close_follow_up, invite_follow_up
+from booking.views.access import desk_required
+
+INVITED = _("The invitation is on its way to %(name)s.")
+CLOSED = _("Recorded.")
+
+
+@desk_required
+def follow_ups(request):
+    """Due and overdue follow-ups; invite by SMS in one click, or record how it ended."""
+    if request.method == "POST":
+        follow_up = get_object_or_404(
+            FollowUp.objects.select_related("appointment"),
+            pk=request.POST.get("follow_up"),
+            appointment__office=request.office,
+        )
+        action = request.POST.get("action")
+        try:
+            if action == "invite":
+                appointment = follow_up.appointment
+                path = reverse(
+                    "booking:slots",
+                    kwargs={"office": request.office.slug, "topic": appointment.topic.code},
+                )
+                invite_follow_up(
+                    follow_up=follow_up, by=request.user, link=request.build_absolute_uri(path)
+                )
+                messages.success(request, INVITED % {"name": appointment.resident})
+            elif action in ("booked", "closed"):
+                close_follow_up(
+                    follow_up=follow_up,
+                    booked=action == "booked",
+                    outcome=request.POST.get("outcome", "")[:300],
+                )
+                messages.success(request, CLOSED)
+        except BookingError as refused:
+            messages.error(request, refused.message)
+        return redirect("booking:desk_follow_ups")
+    context = {
+        "follow_ups": selectors.list_open_follow_ups(office=request.office),
+        "today": timezone.localdate(),
+    }
+    return render(request, "booking/desk/follow_ups.html", context)
