@@ -43,8 +43,12 @@ def _lock_resident(resident_id: int) -> None:
     list(get_user_model().objects.select_for_update().filter(pk=resident_id).values_list("pk"))
 
 
-def _lock_lawyers(*lawyer_ids: int) -> None:
-    # Serialises the decisions about one lawyer's time; ids sorted to avoid deadlocks.
+def lock_lawyers(*lawyer_ids: int) -> None:
+    """Serialise the decisions about these lawyers' time (booking, hours, time off).
+
+    Ids sorted to avoid deadlocks. Every service that decides about a lawyer's time
+    takes this lock first (after the resident's, where there is one).
+    """
     list(
         Lawyer.objects.select_for_update()
         .filter(pk__in=set(lawyer_ids))
@@ -137,7 +141,7 @@ def book_appointment(
     now = now or timezone.now()
     with transaction.atomic():
         _lock_resident(resident.pk)
-        _lock_lawyers(lawyer.pk)
+        lock_lawyers(lawyer.pk)
         active = selectors.count_active_bookings(resident_id=resident.pk, office=office, now=now)
         if active >= office.max_active_bookings:
             raise TooManyActiveBookings(limit=office.max_active_bookings)
@@ -232,7 +236,7 @@ def reschedule_appointment(
     new_lawyer_id = lawyer.pk if lawyer is not None else appointment.lawyer_id
     with transaction.atomic():
         _lock_resident(appointment.resident_id)
-        _lock_lawyers(appointment.lawyer_id, new_lawyer_id)
+        lock_lawyers(appointment.lawyer_id, new_lawyer_id)
         appointment = (
             Appointment.objects.select_for_update(of=("self",))
             .select_related("office", "topic", "lawyer", "resident")

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.errors import BookingError
 from booking.models import Appointment, AvailabilityRule, Lawyer, Office, Status, TimeOff
-from booking.services.appointments import cancel_appointment
+from booking.services.appointments import cancel_appointment, lock_lawyers
 from booking.slots import Rule
 
 KEEP = "keep"
@@ -116,11 +116,6 @@ def time_off_bounds(
     else:
         ends_at = datetime.combine(last_day, end_time, tz)
     return starts_at, ends_at
-
-
-def _lock_lawyer(lawyer_id: int) -> None:
-    # The same lock booking takes: no booking slips in between the check and the change.
-    list(Lawyer.objects.select_for_update().filter(pk=lawyer_id).values_list("pk"))
 
 
 def _upcoming_booked(*, lawyer_id: int, now: datetime, **filters) -> list[Appointment]:
@@ -286,7 +281,7 @@ def add_availability_rule(
 ) -> AvailabilityChange:
     """Add a range of weekly hours. More hours strand nothing."""
     with transaction.atomic():
-        _lock_lawyer(lawyer.pk)
+        lock_lawyers(lawyer.pk)
         rule = AvailabilityRule(
             lawyer=lawyer,
             office=office,
@@ -320,7 +315,7 @@ def change_availability_rule(
     """Change a range of weekly hours; raises ``DecisionsNeeded`` if that strands any."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_lawyer(rule.lawyer_id)
+        lock_lawyers(rule.lawyer_id)
         # Read again under the lock: the page may show an older version of the range.
         rule = AvailabilityRule.objects.select_related("lawyer__user", "office").get(pk=rule.pk)
         old_office = rule.office
@@ -365,7 +360,7 @@ def delete_availability_rule(
     """Delete a range of weekly hours; raises ``DecisionsNeeded`` if that strands any."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_lawyer(rule.lawyer_id)
+        lock_lawyers(rule.lawyer_id)
         rule = AvailabilityRule.objects.select_related("lawyer__user", "office").get(pk=rule.pk)
         before = list(AvailabilityRule.objects.filter(lawyer_id=rule.lawyer_id, office=rule.office))
         after = [each for each in before if each.pk != rule.pk]
@@ -397,7 +392,7 @@ def add_time_off(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_lawyer(lawyer.pk)
+        lock_lawyers(lawyer.pk)
         time_off = TimeOff(lawyer=lawyer, starts_at=starts_at, ends_at=ends_at, reason=reason)
         if ends_at <= starts_at:
             raise ValidationError(
@@ -423,6 +418,6 @@ def add_time_off(
 def delete_time_off(*, time_off: TimeOff) -> AvailabilityChange:
     """Delete time off: the time becomes free again, which strands nothing."""
     with transaction.atomic():
-        _lock_lawyer(time_off.lawyer_id)
+        lock_lawyers(time_off.lawyer_id)
         TimeOff.objects.filter(pk=time_off.pk).delete()
     return AvailabilityChange(saved=None)

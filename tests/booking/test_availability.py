@@ -7,15 +7,12 @@ whether to keep it or to cancel it.
 """
 
 import datetime as dt
-import multiprocessing
-import traceback
 from html.parser import HTMLParser
 from http import HTTPStatus
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection, connections
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -54,6 +51,7 @@ from booking.views.availability import (
     kept_message,
 )
 from sms.models import Kind, Message
+from tests import racing
 from tests.conftest import NOW, SHANGHAI, local
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, UserFactory
 
@@ -865,38 +863,6 @@ def test_visitors_are_sent_to_sign_in(client, db, name, kwargs):
 # Races: a booking and a change of time off at the same moment
 
 
-def _contender(barrier, results, index, work):
-    try:
-        barrier.wait(timeout=60)
-        results.put((index, work()))
-    except Exception:
-        results.put((index, ("crash", traceback.format_exc())))
-    finally:
-        connections.close_all()
-
-
-def _race(works: list) -> list[tuple]:
-    """Run each callable in its own OS process, all released at once; outcomes in order."""
-    assert connection.vendor == "postgresql" or connection.settings_dict["NAME"] != ":memory:"
-    connections.close_all()  # forked children must not share the parent's connection
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(len(works))
-    results = context.Queue()
-    processes = [
-        context.Process(target=_contender, args=(barrier, results, index, work))
-        for index, work in enumerate(works)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = dict(results.get(timeout=120) for _ in works)
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
-    crashes = [detail for code, detail in outcomes.values() if code == "crash"]
-    assert not crashes, crashes[0]
-    return [outcomes[index] for index in range(len(works))]
-
-
 @pytest.mark.race
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_racing_time_off_is_either_refused_or_shown_never_silently_left(
@@ -935,7 +901,7 @@ def test_a_booking_racing_time_off_is_either_refused_or_shown_never_silently_lef
 
     works = [take_off(start) for start in starts]
     works += [take_slot(start, resident) for start, resident in zip(starts, residents, strict=True)]
-    outcomes = _race(works)
+    outcomes = racing.race(works)
 
     for index, start in enumerate(starts):
         time_off, booking = outcomes[index], outcomes[len(starts) + index]

@@ -6,14 +6,12 @@ and on PostgreSQL alike (`make test` runs the suite on both).
 """
 
 import datetime as dt
-import multiprocessing
-import traceback
 
 import pytest
-from django.db import connection, connections
 
 from booking import errors, services
 from booking.models import BLOCKING_STATUSES, Appointment, Mode
+from tests import racing
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
 
@@ -23,44 +21,21 @@ PROCESSES = 16
 TUESDAY = dt.date(2026, 12, 8)
 
 
-def _contender(barrier, results, index, request):
-    """One process: wait for the others, then book. Reports the outcome, never raises."""
-    try:
-        barrier.wait(timeout=60)
-        appointment = services.book_appointment(now=NOW, **request)
-        results.put((index, "booked", appointment.pk))
-    except errors.BookingError as refused:
-        results.put((index, refused.code, None))
-    except Exception:
-        results.put((index, "crash", traceback.format_exc()))
-    finally:
-        connections.close_all()
+def _booking(request: dict):
+    """One contender: book, and report the outcome as (code, appointment id or None)."""
+
+    def work() -> tuple[str, int | None]:
+        try:
+            return ("booked", services.book_appointment(now=NOW, **request).pk)
+        except errors.BookingError as refused:
+            return (refused.code, None)
+
+    return work
 
 
 def race(requests: list[dict]) -> list[tuple[str, int | None]]:
-    """Run one booking request per OS process, all released at once; outcomes in order."""
-    # Several processes need one shared database: a file or a server, never memory.
-    assert connection.vendor == "postgresql" or connection.settings_dict["NAME"] != ":memory:"
-    connections.close_all()  # forked children must not share the parent's connection
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(len(requests))
-    results = context.Queue()
-    processes = [
-        context.Process(target=_contender, args=(barrier, results, index, request))
-        for index, request in enumerate(requests)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = {}
-    for _ in requests:
-        index, code, detail = results.get(timeout=120)
-        outcomes[index] = (code, detail)
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
-    crashes = [detail for code, detail in outcomes.values() if code == "crash"]
-    assert not crashes, crashes[0]
-    return [outcomes[index] for index in range(len(requests))]
+    """One booking request per OS process, all released at once; outcomes in order."""
+    return racing.race([_booking(request) for request in requests])
 
 
 def stored_overlaps(lawyer) -> list[tuple[Appointment, Appointment]]:
