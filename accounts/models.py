@@ -74,6 +74,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         ),
     )
     display_name = models.CharField(_("name"), max_length=100, blank=True)
+    village = models.CharField(
+        _("village"),
+        max_length=100,
+        blank=True,
+        help_text=_("Where a resident without a mobile number lives, to tell namesakes apart."),
+    )
     preferred_language = models.CharField(
         _("preferred language"),
         max_length=10,

@@ -127,3 +127,62 @@ def set_display_name(*, user: User, name: str) -> None:
     user.display_name = name
     user.full_clean(exclude=["password"])
     user.save(update_fields=["display_name"])
+
+
+class NotAResidentNumber(Exception):
+    """The number belongs to a staff account: the desk cannot book for it."""
+
+
+@transaction.atomic
+def register_resident_at_desk(
+    *, phone: str = "", name: str = "", village: str = "", language: str = "zh-hans"
+) -> User:
+    """The resident the desk books for, found or made.
+
+    With a mobile number (E.164): that number's resident, made if there is none; a
+    pending account is no longer pending (the desk vouches for it), and a name or village
+    is filled in where the account has none. The number stays unverified until its holder
+    signs in with a code. Without a number: always a new resident with ``name`` and
+    ``village`` (the desk chooses an existing one itself, by ``find_residents``).
+    """
+    name, village = name.strip(), village.strip()
+    if not phone:
+        if not name:
+            raise ValueError("a resident without a phone needs a name")
+        return User.objects.create_user(
+            role=Role.RESIDENT,
+            display_name=name,
+            village=village,
+            preferred_language=language if language in LANGUAGES else "zh-hans",
+        )
+    user = User.objects.select_for_update().filter(phone=phone).first()
+    if user is None:
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(
+                    phone=phone,
+                    role=Role.RESIDENT,
+                    display_name=name,
+                    village=village,
+                    preferred_language=language if language in LANGUAGES else "zh-hans",
+                )
+        except (IntegrityError, ValidationError):
+            # Someone registered the number a moment ago (a code from the site).
+            user = User.objects.select_for_update().filter(phone=phone).first()
+            if user is None:
+                raise
+    if user.role != Role.RESIDENT:
+        raise NotAResidentNumber(phone)
+    fields = []
+    if user.pending_until is not None:
+        user.pending_until = None
+        fields.append("pending_until")
+    if name and not user.display_name:
+        user.display_name = name
+        fields.append("display_name")
+    if village and not user.village:
+        user.village = village
+        fields.append("village")
+    if fields:
+        user.save(update_fields=fields)
+    return user

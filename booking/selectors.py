@@ -193,14 +193,8 @@ def _hours_on(*, offices: list[Office], day: date) -> dict[int, dict[int, tuple[
     return hours_on
 
 
-def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[str, list[str]]]]:
-    """Per office id: who is on duty on ``day``, by name, with their consultation hours.
-
-    An office with a duty roster (any weekly entry, or an exception that day) shows the
-    roster: the weekly pattern, plus lawyers on duty by exception, minus those off by
-    exception. An office without one shows who holds consultation hours that day. Four
-    queries at most, for any number of offices.
-    """
+def _duty(*, offices: list[Office], day: date) -> dict[int, dict[int, tuple[str, list[str]]]]:
+    """Per office id, per lawyer id on duty on ``day``: name and consultation hours."""
     hours_on = _hours_on(offices=offices, day=day)
     pattern = list(DutyDay.objects.filter(office__in=offices).select_related("lawyer__user"))
     exceptions = list(
@@ -208,9 +202,7 @@ def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[st
     )
     rostered = {entry.office_id for entry in pattern} | {entry.office_id for entry in exceptions}
     on_duty = {
-        office_id: list(lawyers.values())
-        for office_id, lawyers in hours_on.items()
-        if office_id not in rostered
+        office_id: lawyers for office_id, lawyers in hours_on.items() if office_id not in rostered
     }
     for office_id in rostered:
         names = {
@@ -226,10 +218,30 @@ def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[st
             else:
                 names.pop(entry.lawyer_id, None)
         hours = hours_on.get(office_id, {})
-        on_duty[office_id] = sorted(
-            (name, hours.get(lawyer_id, (name, []))[1]) for lawyer_id, name in names.items()
-        )
+        on_duty[office_id] = {
+            lawyer_id: (name, hours.get(lawyer_id, (name, []))[1])
+            for lawyer_id, name in names.items()
+        }
     return {office_id: lawyers for office_id, lawyers in on_duty.items() if lawyers}
+
+
+def list_on_duty(*, offices: list[Office], day: date) -> dict[int, list[tuple[str, list[str]]]]:
+    """Per office id: who is on duty on ``day``, by name, with their consultation hours.
+
+    An office with a duty roster (any weekly entry, or an exception that day) shows the
+    roster: the weekly pattern, plus lawyers on duty by exception, minus those off by
+    exception. An office without one shows who holds consultation hours that day. Four
+    queries at most, for any number of offices.
+    """
+    return {
+        office_id: sorted(lawyers.values())
+        for office_id, lawyers in _duty(offices=offices, day=day).items()
+    }
+
+
+def list_on_duty_lawyer_ids(*, office: Office, day: date) -> list[int]:
+    """The ids of the lawyers on duty at ``office`` on ``day`` (as ``list_on_duty``)."""
+    return list(_duty(offices=[office], day=day).get(office.pk, {}))
 
 
 def list_resident_appointments(*, resident_id: int) -> list[Appointment]:

@@ -30,7 +30,12 @@ urlpatterns = [
         name="follow_up_confirm",
     ),
     path("desk/follow-ups/", desk.follow_ups, name="desk_follow_ups"),
-    # Each module below lists its own paths (lawyer/hours/…, lawyer/calendar/…, calendar/…).
+    # Each module below lists its own paths (lawyer/hours/…, lawyer/calendar/…, calendar/…,
+    # desk/…).
     path("", include("booking.views.availability")),
     path("", include("booking.views.calendar")),
+    path("", include("booking.views.desk_book")),
+    path("", include("booking.views.desk_queue")),
+    path("", include("booking.views.desk_day")),
+    path("", include("booking.views.figures")),
 ]

@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     CANCELLATION = "cancellation", _("Cancellation")
     RESCHEDULE = "reschedule", _("New time")
     FOLLOW_UP = "follow_up", _("Follow-up invitation")
+    SUMMARY = "summary", _("Daily figures for the office")
 
 
 class MessageStatus(models.TextChoices):

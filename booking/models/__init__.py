@@ -1,4 +1,5 @@
-from booking.models.appointment import BLOCKING_STATUSES, Appointment, Mode, Status
+from booking.models.appointment import BLOCKING_STATUSES, Appointment, Channel, Mode, Status
+from booking.models.desk import SentSummary, WalkIn, WalkInStatus
 from booking.models.lawyer import AvailabilityRule, Lawyer, TimeOff, Weekday
 from booking.models.lawyer_side import (
     AppointmentNote,
@@ -7,7 +8,7 @@ from booking.models.lawyer_side import (
     FollowUp,
     FollowUpStatus,
 )
-from booking.models.office import Office, Topic
+from booking.models.office import Office, SummaryChannel, Topic
 from booking.models.roster import DutyDay, DutyException
 from booking.models.version import ScheduleVersion
 
@@ -17,6 +18,7 @@ __all__ = [
     "AppointmentNote",
     "AvailabilityRule",
     "CalendarFeed",
+    "Channel",
     "DutyDay",
     "DutyException",
     "FeedPrivacy",
@@ -26,8 +28,12 @@ __all__ = [
     "Mode",
     "Office",
     "ScheduleVersion",
+    "SentSummary",
     "Status",
+    "SummaryChannel",
     "TimeOff",
     "Topic",
+    "WalkIn",
+    "WalkInStatus",
     "Weekday",
 ]

@@ -26,6 +26,15 @@ class Status(models.TextChoices):
     NO_SHOW = "no_show", _("Did not come")
 
 
+class Channel(models.TextChoices):
+    """How the appointment came about (the figures count online against desk bookings)."""
+
+    ONLINE = "online", _("Booked online")
+    DESK = "desk", _("Booked at the desk")
+    WALK_IN = "walk_in", _("Walk-in")
+    LAWYER = "lawyer", _("Follow-up booked by the lawyer")
+
+
 # Appointments in these states hold the lawyer's time.
 BLOCKING_STATUSES = (Status.BOOKED, Status.ATTENDED)
 
@@ -88,6 +97,15 @@ class Appointment(models.Model):
         related_name="+",
         help_text=_("The staff member who booked for the resident, if not the resident."),
     )
+    channel = models.CharField(
+        _("booked through"), max_length=20, choices=Channel, default=Channel.ONLINE
+    )
+    checked_in_at = models.DateTimeField(
+        _("checked in"),
+        null=True,
+        blank=True,
+        help_text=_("When the desk saw the resident arrive."),
+    )
     follow_up_of = models.ForeignKey(
         "self",
         verbose_name=_("follow-up of"),
@@ -110,6 +128,7 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["lawyer", "starts_at"], name="appointment_lawyer_start"),
             models.Index(fields=["office", "starts_at"], name="appointment_office_start"),
+            models.Index(fields=["office", "created_at"], name="appointment_office_created"),
             models.Index(fields=["resident", "status"], name="appointment_resident_status"),
             models.Index(fields=["lawyer", "opposing_party_key"], name="appointment_opposing_key"),
             models.Index(fields=["lawyer", "resident_name_key"], name="appointment_resident_key"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 UNKNOWN_TIME_ZONE = _("Unknown time zone.")
 BAD_REMINDER_HOURS = _("Enter whole hours separated by commas, for example 24,2.")
+BAD_SUMMARY_TIMES = _("Enter times of day separated by commas, for example 11:00,16:00.")
 
 
 def validate_time_zone(value: str) -> None:
@@ -31,6 +32,29 @@ def validate_reminder_hours(value: str) -> None:
         parse_reminder_hours(value)
     except ValueError:
         raise ValidationError(BAD_REMINDER_HOURS, code="bad_reminder_hours") from None
+
+
+def parse_summary_times(value: str) -> list[time]:
+    """``"11:00, 16:00"`` → ``[time(11), time(16)]``; raises ValueError for anything else."""
+    times = set()
+    for part in value.replace("，", ",").replace("：", ":").split(","):
+        if part.strip():
+            hour, minute = part.strip().split(":")
+            times.add(time(int(hour), int(minute)))
+    return sorted(times)
+
+
+def validate_summary_times(value: str) -> None:
+    try:
+        parse_summary_times(value)
+    except ValueError:
+        raise ValidationError(BAD_SUMMARY_TIMES, code="bad_summary_times") from None
+
+
+class SummaryChannel(models.TextChoices):
+    OFF = "off", _("Off")
+    SMS = "sms", _("By SMS")
+    EMAIL = "email", _("By e-mail")
 
 
 class Office(models.Model):
@@ -97,6 +121,20 @@ class Office(models.Model):
             "one-time codes (TOTP) before they can use the site."
         ),
     )
+    summary_channel = models.CharField(
+        _("daily figures"),
+        max_length=10,
+        choices=SummaryChannel,
+        default=SummaryChannel.SMS,
+        help_text=_("How the office admins get the day's counts; off sends nothing."),
+    )
+    summary_times = models.CharField(
+        _("daily figures at"),
+        max_length=50,
+        default="11:00,16:00",
+        validators=[validate_summary_times],
+        help_text=_("Office time, e.g. 11:00,16:00."),
+    )
 
     class Meta:
         verbose_name = _("office")
@@ -126,6 +164,10 @@ class Office(models.Model):
     @property
     def cancel_cutoff(self) -> timedelta:
         return timedelta(minutes=self.cancel_cutoff_minutes)
+
+    @property
+    def summary_time_list(self) -> list[time]:
+        return parse_summary_times(self.summary_times)
 
     @property
     def reminder_offsets(self) -> list[timedelta]:

@@ -29,7 +29,7 @@ from booking.errors import (
     TooLateToCancel,
     TooManyActiveBookings,
 )
-from booking.models import Appointment, Lawyer, Office, Status, Topic
+from booking.models import Appointment, Channel, Lawyer, Office, Status, Topic
 from booking.pagecache import bump_schedule_version
 from booking.reference import new_reference
 from booking.slots import Slot
@@ -129,6 +129,7 @@ def book_appointment(
     accessibility_needs: str = "",
     safe_contact: bool = False,
     booked_by=None,
+    channel: str = Channel.ONLINE,
     follow_up_of: Appointment | None = None,
     now: datetime | None = None,
 ) -> Appointment:
@@ -176,6 +177,7 @@ def book_appointment(
             accessibility_needs=accessibility_needs,
             safe_contact=safe_contact,
             booked_by=booked_by,
+            channel=channel,
             follow_up_of=follow_up_of,
         )
         appointment.full_clean(exclude=["reference"], validate_constraints=False)

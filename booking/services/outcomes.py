@@ -15,6 +15,7 @@ from booking.errors import NotActive, NotYourAppointment, OutcomeTooEarly
 from booking.models import (
     Appointment,
     AppointmentNote,
+    Channel,
     FollowUp,
     FollowUpStatus,
     Lawyer,
@@ -117,6 +118,7 @@ def book_follow_up(
         accessibility_needs=appointment.accessibility_needs,
         safe_contact=appointment.safe_contact,
         booked_by=lawyer.user,
+        channel=Channel.LAWYER,
         follow_up_of=appointment,
         now=now,
     )

@@ -21,7 +21,16 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from booking import selectors, services
-from booking.models import Appointment, AvailabilityRule, Lawyer, Mode, Office, Status, Topic
+from booking.models import (
+    Appointment,
+    AvailabilityRule,
+    Channel,
+    Lawyer,
+    Mode,
+    Office,
+    Status,
+    Topic,
+)
 
 DEMO_PASSWORD = "demo-legal-aid-2026"  # noqa: S105 -- published on purpose, demo only
 SITE_URL = "http://127.0.0.1:8000"
@@ -208,8 +217,8 @@ class Command(BaseCommand):
                 mode=slot.mode,
                 summary=SUMMARIES[topic.code],
                 dialect=rng.choice(["", "", "湘方言"]),
-                booked_by=desk if rng.random() < 0.3 else None,
                 now=now,
+                **({"booked_by": desk, "channel": Channel.DESK} if rng.random() < 0.3 else {}),
             )
 
         for position, resident in enumerate(residents):

@@ -1,0 +1,3 @@
+"""Stub: filled in by the desk work of issue 6."""
+
+urlpatterns: list = []
