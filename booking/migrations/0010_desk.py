@@ -5,6 +5,8 @@ import django.db.models.deletion
 from django.conf import settings
 import importlib
 
+import phonenumber_field.modelfields
+
 from django.db import migrations, models
 
 # Adding columns rebuilds booking_appointment on SQLite, which loses the overlap
@@ -227,6 +229,16 @@ class Migration(migrations.Migration):
                 ),
                 name="walk_in_seen_has_appointment",
             ),
+        ),
+        migrations.AddField(
+            model_name='walkin',
+            name='opposing_party',
+            field=models.CharField(blank=True, max_length=200, verbose_name='other party'),
+        ),
+        migrations.AddField(
+            model_name='walkin',
+            name='opposing_party_phone',
+            field=phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None, verbose_name="other party's phone"),
         ),
         migrations.RunPython(fill_channel, migrations.RunPython.noop),
         migrations.RunPython(restore_sqlite_overlap_rule, migrations.RunPython.noop),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class WalkInStatus(models.TextChoices):
@@ -31,6 +32,9 @@ class WalkIn(models.Model):
     topic = models.ForeignKey(
         "booking.Topic", verbose_name=_("area of law"), on_delete=models.PROTECT, related_name="+"
     )
+    # For the conflict check when a lawyer takes them (booking/conflicts.py).
+    opposing_party = models.CharField(_("other party"), max_length=200, blank=True)
+    opposing_party_phone = PhoneNumberField(_("other party's phone"), blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=WalkInStatus, default=WalkInStatus.WAITING
     )

@@ -49,3 +49,18 @@ def desk_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def office_admin_required(view):
+    """Sign in first; office admins pass, with ``request.office`` theirs."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if user.role != Role.OFFICE_ADMIN or user.office_id is None:
+            return render(request, "booking/office_admin_only.html", status=403)
+        request.office = user.office
+        return view(request, *args, **kwargs)
+
+    return wrapper
