@@ -91,6 +91,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=True,
         help_text=_("Confirmations and sign-in codes are sent either way."),
     )
+    consented_at = models.DateTimeField(
+        _("agreed to the privacy notice"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the resident ticks the privacy notice; cleared on withdrawal."),
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.RESIDENT)
     office = models.ForeignKey(
         "booking.Office",

@@ -10,10 +10,13 @@ from booking.models.lawyer_side import (
 )
 from booking.models.office import Office, SummaryChannel, Topic
 from booking.models.roster import DutyDay, DutyException
+from booking.models.trust import AccessLog, AccessPlace
 from booking.models.version import ScheduleVersion
 
 __all__ = [
     "BLOCKING_STATUSES",
+    "AccessLog",
+    "AccessPlace",
     "Appointment",
     "AppointmentNote",
     "AvailabilityRule",

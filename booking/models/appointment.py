@@ -120,6 +120,17 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by_resident = models.BooleanField(
+        _("cancelled by the resident"),
+        default=False,
+        help_text=_("Late cancellations by residents count towards the booking cool-down."),
+    )
+    erased_at = models.DateTimeField(
+        _("personal details erased"),
+        null=True,
+        blank=True,
+        help_text=_("After the retention period or at the resident's request; counts stay."),
+    )
 
     class Meta:
         verbose_name = _("appointment")

@@ -121,6 +121,29 @@ class Office(models.Model):
             "one-time codes (TOTP) before they can use the site."
         ),
     )
+    retention_days = models.PositiveIntegerField(
+        _("keep personal details (days)"),
+        default=730,
+        validators=[MinValueValidator(30)],
+        help_text=_(
+            "Personal details of a resident's consultations are erased this long after "
+            "their last contact with the office; the counts stay."
+        ),
+    )
+    cooldown_strikes = models.PositiveSmallIntegerField(
+        _("missed or late-cancelled consultations before a pause"),
+        default=3,
+        help_text=_("0: never pause online booking."),
+    )
+    cooldown_window_days = models.PositiveSmallIntegerField(
+        _("counted over (days)"), default=90, validators=[MinValueValidator(1)]
+    )
+    cooldown_days = models.PositiveSmallIntegerField(
+        _("online booking paused for (days)"), default=30
+    )
+    late_cancel_hours = models.PositiveSmallIntegerField(
+        _("a cancellation is late within (hours)"), default=24
+    )
     summary_channel = models.CharField(
         _("daily figures"),
         max_length=10,
@@ -164,6 +187,10 @@ class Office(models.Model):
     @property
     def cancel_cutoff(self) -> timedelta:
         return timedelta(minutes=self.cancel_cutoff_minutes)
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
 
     @property
     def summary_time_list(self) -> list[time]:
