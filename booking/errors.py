@@ -37,6 +37,13 @@ class BookingError(Exception):
         return text % self.params if self.params else text
 
 
+COOLING_DOWN = _(
+    "You did not come to, or cancelled late, %(strikes)d consultations recently, so you "
+    "cannot book online until %(until)s. If you need advice sooner, please call the office: "
+    "%(phone)s."
+)
+
+
 class SlotTaken(BookingError):
     code = "slot_taken"
     message_template = SLOT_TAKEN
@@ -52,6 +59,13 @@ class TooManyActiveBookings(BookingError):
 
     code = "too_many_active_bookings"
     message_template = TOO_MANY_ACTIVE_BOOKINGS
+
+
+class CoolingDown(BookingError):
+    """Needs ``strikes``, ``until`` (a date as text) and ``phone`` (the office's)."""
+
+    code = "cooling_down"
+    message_template = COOLING_DOWN
 
 
 class TooLateToCancel(BookingError):

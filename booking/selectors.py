@@ -1,8 +1,8 @@
 """Reads of the booking domain that are more than one line."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from booking.dbfunctions import EpochCeil, EpochFloor
@@ -129,6 +129,43 @@ def count_active_bookings(*, resident_id: int, office: Office, now: datetime) ->
         status=Status.BOOKED,
         ends_at__gt=now,
     ).count()
+
+
+def cooldown(*, resident_id: int, office: Office, now: datetime) -> tuple[int, datetime] | None:
+    """``(strikes, until)`` while a resident may not book online at ``office``, else None.
+
+    A strike is a consultation within the office's window that the resident did not come
+    to, or cancelled themselves within ``late_cancel_hours`` of its start. With
+    ``cooldown_strikes`` of them, online booking pauses for ``cooldown_days`` after the
+    latest. Cancellations by the office or a lawyer never count, nor does the desk
+    booking for the resident. One query.
+    """
+    if not office.cooldown_strikes or not office.cooldown_days:
+        return None
+    late = timedelta(hours=office.late_cancel_hours)
+    strikes = list(
+        Appointment.objects.filter(
+            resident_id=resident_id,
+            office=office,
+            starts_at__gte=now - timedelta(days=office.cooldown_window_days),
+            starts_at__lte=now + late,
+        )
+        .filter(
+            Q(status=Status.NO_SHOW)
+            | Q(
+                status=Status.CANCELLED,
+                cancelled_by_resident=True,
+                cancelled_at__gte=F("starts_at") - late,
+            )
+        )
+        .order_by("-starts_at")
+        .values_list("starts_at", "cancelled_at")[: office.cooldown_strikes]
+    )
+    if len(strikes) < office.cooldown_strikes:
+        return None
+    latest = max(cancelled_at or starts_at for starts_at, cancelled_at in strikes)
+    until = latest + timedelta(days=office.cooldown_days)
+    return (len(strikes), until) if until > now else None
 
 
 def list_bookable_topics(*, office: Office) -> list[Topic]:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from booking.views import book, desk, home, lawyer, mine
+from booking.views import book, desk, home, lawyer, mine, mydata
 
 app_name = "booking"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("book/<slug:office>/<slug:topic>/", book.slots, name="slots"),
     path("book/<slug:office>/<slug:topic>/details/", book.details, name="details"),
     path("my/", mine.my_appointments, name="my_appointments"),
+    # Before my/<reference>/: "data" is not a reference code, but the pattern would match.
+    path("my/data/", mydata.my_data, name="my_data"),
+    path("my/data.json", mydata.my_data_json, name="my_data_json"),
+    path("my/data/withdraw/", mydata.withdraw, name="withdraw_consent"),
+    path("my/data/delete/", mydata.delete, name="delete_account"),
     path("my/<str:reference>/", mine.appointment, name="appointment"),
     path("my/<str:reference>/calendar.ics", mine.appointment_calendar, name="appointment_ics"),
     path("my/<str:reference>/cancel/", mine.cancel, name="cancel"),

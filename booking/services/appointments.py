@@ -17,12 +17,14 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from booking import selectors
 from booking.conflicts import conflicted_lawyer_ids, normalise_name
 from booking.errors import (
     AlreadyStarted,
     ConflictOfInterest,
+    CoolingDown,
     NotActive,
     SlotNotOffered,
     SlotTaken,
@@ -146,6 +148,10 @@ def book_appointment(
         active = selectors.count_active_bookings(resident_id=resident.pk, office=office, now=now)
         if active >= office.max_active_bookings:
             raise TooManyActiveBookings(limit=office.max_active_bookings)
+        if channel == Channel.ONLINE:
+            paused = selectors.cooldown(resident_id=resident.pk, office=office, now=now)
+            if paused is not None:
+                raise cooling_down(office, *paused)
         if conflicted_lawyer_ids(
             office=office,
             name=opposing_party,
@@ -187,6 +193,11 @@ def book_appointment(
     return appointment
 
 
+def cooling_down(office: Office, strikes: int, until: datetime) -> CoolingDown:
+    day = timezone.localdate(until, office.tz)
+    return CoolingDown(strikes=strikes, until=date_format(day, "DATE_FORMAT"), phone=office.phone)
+
+
 def _check_changeable(appointment: Appointment, *, by, now: datetime) -> None:
     if appointment.status != Status.BOOKED:
         raise NotActive()
@@ -212,8 +223,17 @@ def cancel_appointment(*, appointment: Appointment, by, now: datetime | None = N
         _check_changeable(appointment, by=by, now=now)
         appointment.status = Status.CANCELLED
         appointment.cancelled_at = now
+        appointment.cancelled_by_resident = by.pk == appointment.resident_id
         appointment.sequence += 1
-        appointment.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        appointment.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by_resident",
+                "sequence",
+                "updated_at",
+            ]
+        )
         bump_schedule_version()
         notify_cancelled(appointment, now=now)
     return appointment

@@ -26,6 +26,7 @@ from booking.conflicts import conflicted_lawyer_ids
 from booking.errors import (
     BookingError,
     ConflictOfInterest,
+    CoolingDown,
     SlotNotOffered,
     SlotTaken,
     TimeGone,
@@ -35,6 +36,8 @@ from booking.forms import ChosenSlotForm, DetailsForm, SlotFilterForm
 from booking.models import Lawyer, Office, Topic
 from booking.pagecache import cache_public_page, next_midnight
 from booking.services import book_appointment
+from booking.services.appointments import cooling_down
+from booking.services.data_rights import record_consent
 from booking.views.access import resident_required
 from sms.models import mask_number
 
@@ -53,12 +56,17 @@ def start(request):
     return render(request, "booking/offices.html", {"offices": Office.objects.order_by("name")})
 
 
-def _active_limit_reached(request, office: Office, now) -> bool:
+def _why_not_bookable(request, office: Office, now) -> BookingError | None:
+    """Why the signed-in resident cannot book at ``office`` now: the active limit, or a
+    cool-down after missed consultations (told before they choose a time)."""
     user = request.user
     if not user.is_authenticated:
-        return False
+        return None
     active = selectors.count_active_bookings(resident_id=user.pk, office=office, now=now)
-    return active >= office.max_active_bookings
+    if active >= office.max_active_bookings:
+        return TooManyActiveBookings(limit=office.max_active_bookings)
+    paused = selectors.cooldown(resident_id=user.pk, office=office, now=now)
+    return cooling_down(office, *paused) if paused else None
 
 
 def topics(request, office: str):
@@ -67,7 +75,7 @@ def topics(request, office: str):
     context = {
         "office": office,
         "topics": selectors.list_bookable_topics(office=office),
-        "limit_reached": _active_limit_reached(request, office, now),
+        "blocked": _why_not_bookable(request, office, now),
     }
     return render(request, "booking/topics.html", context)
 
@@ -168,8 +176,9 @@ def slots(request, office: str, topic: str):
         lawyer_id = lawyer.pk if lawyer else None
         return f"{details_url}?{choice.query(tz=office.tz, lawyer_id=lawyer_id)}"
 
-    if _active_limit_reached(request, office, now):
-        context = {"office": office, "topic": topic, "limit_reached": True}
+    blocked = _why_not_bookable(request, office, now)
+    if blocked:
+        context = {"office": office, "topic": topic, "blocked": blocked}
     else:
         context = picker_context(request, office=office, topic=topic, now=now, link=link)
     response = render(request, "booking/slots.html", context)
@@ -261,9 +270,9 @@ def details(request, office: str, topic: str):
     start, mode, lawyer_id = (chosen.cleaned_data[name] for name in ("start", "mode", "lawyer"))
     context = {"office": office, "topic": topic, "chosen": chosen, "slots_url": slots_url}
 
-    if _active_limit_reached(request, office, now):
-        error = TooManyActiveBookings(limit=office.max_active_bookings)
-        return render(request, "booking/limit.html", {**context, "error": error})
+    blocked = _why_not_bookable(request, office, now)
+    if blocked:
+        return render(request, "booking/limit.html", {**context, "blocked": blocked})
 
     is_post = request.method == "POST"
     form = DetailsForm(data if is_post else None, initial={"name": request.user.display_name})
@@ -298,6 +307,7 @@ def details(request, office: str, topic: str):
 
     # Saved even if no lawyer can be booked now: it is the name the resident gave.
     set_display_name(user=request.user, name=form.cleaned_data["name"])
+    record_consent(user=request.user, now=now)  # the form requires the privacy notice ticked
     error: BookingError = TimeGone()
     for candidate in order:
         try:
@@ -319,8 +329,8 @@ def details(request, office: str, topic: str):
             error = refused
             conflicted.add(candidate)
             continue
-        except TooManyActiveBookings as refused:
-            return render(request, "booking/limit.html", {**context, "error": refused})
+        except (TooManyActiveBookings, CoolingDown) as refused:
+            return render(request, "booking/limit.html", {**context, "blocked": refused})
         number = request.user.phone
         if number:
             messages.success(request, BOOKED % {"number": mask_number(number.as_e164)})

@@ -1,0 +1,149 @@
+"""A resident's rights over their data (PIPL): see it all, take it away, withdraw, delete.
+
+- ``export_resident_data``: everything the system holds about the resident, as one
+  structure for the "my data" page and its JSON download. Lawyers' private notes are
+  the lawyers' working papers and are not included (the page says so).
+- ``withdraw_consent``: the resident no longer agrees to the privacy notice. Their
+  upcoming consultations are cancelled (without a message: they asked for silence) and
+  they can book again only by agreeing again.
+- ``delete_account``: as withdrawing, then every personal detail is erased
+  (booking/services/retention.py) and the account closed; consultations stay only as
+  the counts of the figures.
+
+Neither counts towards the booking cool-down.
+"""
+
+import json
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.access_log import detail_labels
+from booking.models import AccessLog, Appointment, Status
+from booking.pagecache import bump_schedule_version
+from booking.services.appointments import lock_lawyers
+from booking.services.retention import erase_account
+from sms.models import Message
+
+
+def record_consent(*, user, now: datetime | None = None) -> None:
+    """The resident ticked the privacy notice (each booking asks)."""
+    if user.consented_at is None:
+        user.consented_at = now or timezone.now()
+        user.save(update_fields=["consented_at"])
+
+
+def _cancel_upcoming(user, *, now: datetime) -> int:
+    upcoming = Appointment.objects.filter(resident=user, status=Status.BOOKED, starts_at__gt=now)
+    lock_lawyers(*upcoming.values_list("lawyer_id", flat=True))
+    cancelled = 0
+    for appointment in upcoming.select_for_update(of=("self",)):
+        appointment.status = Status.CANCELLED
+        appointment.cancelled_at = now
+        appointment.sequence += 1
+        appointment.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        cancelled += 1
+    if cancelled:
+        bump_schedule_version()
+    return cancelled
+
+
+def withdraw_consent(*, user, now: datetime | None = None) -> int:
+    """Withdraw agreement to the privacy notice; how many consultations were cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        cancelled = _cancel_upcoming(user, now=now)
+        user.consented_at = None
+        user.save(update_fields=["consented_at"])
+    return cancelled
+
+
+def delete_account(*, user, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        _cancel_upcoming(user, now=now)
+        erase_account(user, now=now)
+
+
+def export_resident_data(*, user) -> dict:
+    """All the resident's data, in plain values (times as aware datetimes in the
+    current time zone; ``as_json`` writes them as ISO 8601)."""
+    appointments = (
+        Appointment.objects.filter(resident=user)
+        .select_related("office", "topic", "lawyer__user")
+        .order_by("starts_at")
+    )
+    messages = Message.objects.filter(recipient=str(user.phone)) if user.phone else []
+    access = AccessLog.objects.filter(resident=user).select_related("office").order_by("-at")
+
+    def when(value):
+        return timezone.localtime(value) if value else None
+
+    return {
+        "account": {
+            "name": user.display_name,
+            "mobile_number": str(user.phone or ""),
+            "mobile_number_verified": user.phone_verified,
+            "village": user.village,
+            "language": user.preferred_language,
+            "sms_reminders": user.sms_reminders,
+            "agreed_to_privacy_notice": when(user.consented_at),
+            "registered": when(user.date_joined),
+            "last_sign_in": when(user.last_login),
+        },
+        "consultations": [
+            {
+                "reference": appointment.display_reference,
+                "office": appointment.office.name,
+                "area_of_law": appointment.topic.name,
+                "lawyer": str(appointment.lawyer.user),
+                "starts": when(appointment.starts_at),
+                "ends": when(appointment.ends_at),
+                "mode": appointment.get_mode_display(),
+                "status": appointment.get_status_display(),
+                "booked_through": appointment.get_channel_display(),
+                "what_it_is_about": appointment.summary,
+                "other_party": appointment.opposing_party,
+                "other_party_phone": str(appointment.opposing_party_phone or ""),
+                "needs_interpreter": appointment.needs_interpreter,
+                "dialect": appointment.dialect,
+                "accessibility_needs": appointment.accessibility_needs,
+                "contact_discreetly": appointment.safe_contact,
+                "booked": when(appointment.created_at),
+                "cancelled": when(appointment.cancelled_at),
+                "checked_in": when(appointment.checked_in_at),
+                "personal_details_erased": when(appointment.erased_at),
+            }
+            for appointment in appointments
+        ],
+        "text_messages": [
+            {
+                "kind": message.get_kind_display(),
+                "status": message.get_status_display(),
+                "written": when(message.created_at),
+                "sent": when(message.sent_at),
+            }
+            for message in messages
+        ],
+        "seen_by_staff": [
+            {
+                "who": entry.viewer_name,
+                "role": entry.viewer_role,
+                "office": entry.office.name if entry.office else "",
+                "where": entry.get_place_display(),
+                "what": detail_labels(entry.details),
+                "first_seen_that_day": when(entry.at),
+            }
+            for entry in access
+        ],
+    }
+
+
+def as_json(data: dict) -> str:
+    def encode(value):
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return str(value)  # lazy translations
+
+    return json.dumps(data, ensure_ascii=False, indent=2, default=encode)

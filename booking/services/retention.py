@@ -1,0 +1,155 @@
+"""Erasing personal details: after the retention period, or when a resident asks.
+
+What an erased consultation keeps is what the figures count: office, lawyer, area of
+law, time, mode, status, channel and the dates it was booked and cancelled. What goes:
+what the resident wrote (summary), the other party and its phone, the needs, the
+normalised names of the conflict check, the lawyers' private notes, the notes and
+outcomes of follow-ups, the walk-in's other party, the text messages about it (with the
+resident's number), and the access log rows about it.
+
+Retention runs per office: a resident's consultations at an office are erased when
+their last contact with that office (the start of their latest consultation there,
+whatever became of it) lies more than ``Office.retention_days`` ago. An account is
+erased (name, village, number, e-mail; deactivated) when nothing about it is left to
+keep: every consultation erased, nothing upcoming, and no sign-in or registration within
+the longest retention period of any office. ``run_retention(dry_run=True)`` counts what
+would go without writing.
+
+Known limit: the conflict check forgets a resident with their erased names, so a lawyer
+may later advise the other side of a matter older than the retention period.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import Role
+from booking.models import (
+    AccessLog,
+    Appointment,
+    AppointmentNote,
+    FollowUp,
+    Office,
+    WalkIn,
+)
+from sms.models import Message
+
+ERASED_FIELDS = {
+    "summary": "",
+    "opposing_party": "",
+    "opposing_party_phone": "",
+    "opposing_party_key": "",
+    "resident_name_key": "",
+    "needs_interpreter": False,
+    "dialect": "",
+    "accessibility_needs": "",
+}
+
+
+def erase_appointments(appointments: QuerySet[Appointment], *, now: datetime) -> int:
+    """Erase the personal details of ``appointments`` (not yet erased); how many."""
+    ids = list(appointments.filter(erased_at__isnull=True).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        AppointmentNote.objects.filter(appointment_id__in=ids).delete()
+        FollowUp.objects.filter(appointment_id__in=ids).update(note_for_office="", outcome="")
+        WalkIn.objects.filter(appointment_id__in=ids).update(
+            opposing_party="", opposing_party_phone=""
+        )
+        Message.objects.filter(appointment_id__in=ids).delete()
+        AccessLog.objects.filter(appointment_id__in=ids).delete()
+        Appointment.objects.filter(pk__in=ids).update(**ERASED_FIELDS, erased_at=now)
+    return len(ids)
+
+
+def erase_account(user, *, now: datetime) -> None:
+    """Erase a resident's consultations and own details, and close the account.
+
+    An inactive account cannot sign in, and its other sessions end with it (Django's
+    authentication backend refuses inactive users).
+    """
+    with transaction.atomic():
+        erase_appointments(Appointment.objects.filter(resident=user), now=now)
+        if user.phone:
+            Message.objects.filter(recipient=str(user.phone)).delete()
+        AccessLog.objects.filter(resident=user).delete()
+        WalkIn.objects.filter(resident=user).update(opposing_party="", opposing_party_phone="")
+        user.display_name = ""
+        user.village = ""
+        user.phone = None
+        user.phone_verified = False
+        user.email = None
+        user.consented_at = None
+        user.pending_until = None
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+
+
+def due_for_erasure(*, office: Office, now: datetime) -> QuerySet[Appointment]:
+    """Consultations at ``office`` of residents whose last contact is past retention."""
+    last_contact = (
+        Appointment.objects.filter(resident=OuterRef("resident"), office=office)
+        .values("resident")
+        .annotate(last=Max("starts_at"))
+        .values("last")
+    )
+    return (
+        Appointment.objects.filter(office=office, erased_at__isnull=True)
+        .annotate(last_contact=Subquery(last_contact))
+        .filter(last_contact__lt=now - office.retention)
+    )
+
+
+def accounts_due_for_erasure(*, now: datetime) -> QuerySet:
+    longest = max(Office.objects.values_list("retention_days", flat=True), default=730)
+    cutoff = now - timedelta(days=longest)
+    # Contact within the longest retention keeps the account; older consultations are
+    # erased (or, in a dry run, would be) by each office's shorter or equal period.
+    recent = Appointment.objects.filter(resident=OuterRef("pk"), starts_at__gte=cutoff)
+    return (
+        get_user_model()
+        .objects.filter(role=Role.RESIDENT, is_active=True)
+        .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
+        .exclude(Exists(recent))
+    )
+
+
+@dataclass
+class RetentionReport:
+    dry_run: bool
+    appointments: dict[str, int] = field(default_factory=dict)  # office name → count
+    accounts: int = 0
+
+    def lines(self) -> list[str]:
+        verb = "would erase" if self.dry_run else "erased"
+        lines = [
+            f"{office}: {verb} the personal details of {count} consultation(s)"
+            for office, count in self.appointments.items()
+        ]
+        lines.append(f"{verb} {self.accounts} resident account(s) with nothing left to keep")
+        return lines
+
+
+def run_retention(*, now: datetime | None = None, dry_run: bool = False) -> RetentionReport:
+    """Erase (or, dry, count) everything past its office's retention period."""
+    now = now or timezone.now()
+    report = RetentionReport(dry_run=dry_run)
+    for office in Office.objects.order_by("name"):
+        due = due_for_erasure(office=office, now=now)
+        report.appointments[office.name] = (
+            due.count() if dry_run else erase_appointments(due, now=now)
+        )
+    accounts = accounts_due_for_erasure(now=now)
+    if dry_run:
+        report.accounts = accounts.count()
+    else:
+        for user in accounts:
+            erase_account(user, now=now)
+            report.accounts += 1
+    return report
