@@ -117,6 +117,8 @@ class RequestLog:
 
     own_host: str
     urls: list[str] = field(default_factory=list)
+    # What the browser refused under the site's Content-Security-Policy (console).
+    policy_violations: list[str] = field(default_factory=list)
 
     def hosts(self) -> set[str]:
         """host:port of every request that leaves the browser."""
@@ -155,16 +157,24 @@ def new_page(browser, request_log) -> Iterator[Callable[..., Page]]:
         else:
             route.abort("blockedbyclient")
 
+    def note_violation(message) -> None:
+        if "Content Security Policy" in message.text:
+            request_log.policy_violations.append(f"{message.location.get('url')}: {message.text}")
+
     def open_page(**options) -> Page:
         context = browser.new_context(**{**PHONE, **options})
         context.set_default_timeout(5_000)
         context.route("**/*", guard)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", note_violation)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    # Every browser test fails on a page that breaks the policy (inline style, script).
+    assert request_log.policy_violations == []
 
 
 @pytest.fixture
