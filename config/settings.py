@@ -242,6 +242,11 @@ else:
 # Public pages rendered for visitors who are not signed in (booking/pagecache.py), kept
 # in each process: their keys carry the schedule version read from the database, so a
 # booking in any process makes every process render afresh.
+# Counters of the feed's rate limits, per process (booking/ratelimit.py).
+CACHES["ratelimit"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "rate-limits",
+}
 CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "public-pages",
@@ -303,6 +308,13 @@ ACCOUNT_RATE_LIMITS = {
     "verify_phone": "10/m/ip,1/m/key,5/h/key",  # codes at sign-up
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
+}
+# Ours, in the same notation (booking/ratelimit.py): booking, moving and cancelling
+# (POSTs, by residents and the desk), and the calendar feed (a phone polls it a few times
+# an hour; "key" is the feed's key, counted per worker process).
+RATE_LIMITS = {
+    "book": os.environ.get("RATE_LIMIT_BOOK", "60/10m/ip,12/10m/user"),
+    "feed": os.environ.get("RATE_LIMIT_FEED", "600/h/ip,30/h/key"),
 }
 # Behind a reverse proxy every request comes from the proxy: the limits per IP read the
 # client from X-Forwarded-For, trusting as many entries as there are proxies.

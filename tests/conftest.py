@@ -2,7 +2,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.utils import translation
 
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
@@ -80,11 +80,11 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Rate limits and public pages live in caches: each test starts with none."""
-    cache.clear()
-    caches["pages"].clear()
+    for alias in ("default", "pages", "ratelimit"):
+        caches[alias].clear()
     yield
-    cache.clear()
-    caches["pages"].clear()
+    for alias in ("default", "pages", "ratelimit"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

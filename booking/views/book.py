@@ -35,6 +35,7 @@ from booking.errors import (
 from booking.forms import ChosenSlotForm, DetailsForm, SlotFilterForm
 from booking.models import Lawyer, Office, Topic
 from booking.pagecache import cache_public_page, next_midnight
+from booking.ratelimit import limit_posts
 from booking.services import book_appointment
 from booking.services.appointments import cooling_down
 from booking.services.data_rights import record_consent
@@ -257,6 +258,7 @@ def _chosen_data(request) -> dict:
 
 
 @resident_required
+@limit_posts("book")
 def details(request, office: str, topic: str):
     """The short form about the matter, its review, and the booking itself."""
     office, topic = _office_and_topic(office, topic)

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from booking import feeds
 from booking.models import CalendarFeed, FeedPrivacy
+from booking.ratelimit import too_many, within_limit
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
 from booking.views.access import lawyer_required
 
@@ -125,6 +126,8 @@ def calendar_rotate(request):
 
 @require_safe
 def calendar_feed(request, key: str, secret: str):
+    if not within_limit(request, "feed", key=key):
+        return too_many(request)
     # Django's ``condition`` decorator would read the state once for each validator and
     # add a layer per request: ``get_conditional_response``, which it is built on, is
     # called directly instead, on the hot path of every subscribed calendar.

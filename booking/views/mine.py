@@ -21,6 +21,7 @@ from booking.errors import (
 )
 from booking.forms import ChosenSlotForm
 from booking.models import Lawyer, Status
+from booking.ratelimit import limit_posts
 from booking.services import cancel_appointment, reschedule_appointment
 from booking.views.access import resident_required
 from booking.views.book import alternatives, free_choice, picker_context, preferred_order
@@ -80,6 +81,7 @@ def appointment_calendar(request, reference: str):
 
 
 @resident_required
+@limit_posts("book")
 def cancel(request, reference: str):
     appointment = _own_appointment(request, reference)
     context = {"appointment": appointment, "office": appointment.office}
@@ -123,6 +125,7 @@ def reschedule(request, reference: str):
 
 
 @resident_required
+@limit_posts("book")
 def reschedule_confirm(request, reference: str):
     """Old time, new time, one button; the new time is taken or nothing changes."""
     appointment = _own_appointment(request, reference)
