@@ -96,6 +96,16 @@ class AccountAdapter(DefaultAccountAdapter):
             return
         super().send_mail(template_prefix, email, context)
 
+    def get_login_redirect_url(self, request) -> str:
+        """Staff start where their work is: lawyers at their agenda, the desk at the
+        day sheet; residents (and anyone else) at the home page. ``?next=`` wins."""
+        role = getattr(request.user, "role", None)
+        if role == Role.LAWYER:
+            return reverse("booking:agenda")
+        if role in (Role.DESK, Role.OFFICE_ADMIN):
+            return reverse("booking:desk_day")
+        return super().get_login_redirect_url(request)
+
     def get_login_stages(self) -> list[str]:
         return [
             f"{__name__}.PhoneVerificationStage"

@@ -10,6 +10,7 @@ entries of X-Forwarded-For behind a proxy, else the socket's address).
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
 from django.utils import timezone
@@ -35,6 +36,22 @@ DETAILS = {
     "other_party": _("other party"),
     "notes": _("notes"),
 }
+
+
+# What each kind of page shows.
+AGENDA_DETAILS = ("name", "phone", "needs", "summary")
+PAGE_DETAILS = ("name", "phone", "needs", "summary", "other_party", "notes")
+DESK_DETAILS = ("name", "phone", "village", "needs")
+FEED_DETAILS = ("name", "phone", "needs")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An appointment as far as the log needs it, for pages that hold no model rows."""
+
+    pk: int
+    resident_id: int
+    office_id: int
 
 
 def record_access(

@@ -351,6 +351,7 @@ _FULL_FIELDS = (
     # As stored (E.164): parsing every number back into a PhoneNumber would take longer
     # than the rest of the query.
     ExpressionWrapper(F("resident__phone"), output_field=CharField()),
+    "resident_id",  # for the access log
 )
 
 
@@ -541,6 +542,7 @@ class FeedRow:
     accessibility_needs: str = ""
     resident_name: str = ""
     resident_phone: str = ""
+    resident_id: int = 0
 
 
 def list_feed_appointments(state: FeedState) -> list[FeedRow]:
@@ -565,12 +567,13 @@ def list_feed_appointments(state: FeedState) -> list[FeedRow]:
             topic = topics[topic_id] = Topic(pk=topic_id, name_zh_hans=topic_zh, name_en=topic_en)
         entry = FeedRow(*row[:9], office=office, topic=topic)
         if full:
-            needs_interpreter, dialect, accessibility, name, phone = row[16:]
+            needs_interpreter, dialect, accessibility, name, phone, resident_id = row[16:]
             entry.needs_interpreter = needs_interpreter
             entry.dialect = dialect
             entry.accessibility_needs = accessibility
             entry.resident_name = name
             entry.resident_phone = phone or ""
+            entry.resident_id = resident_id
         result.append(entry)
     return result
 

@@ -30,6 +30,17 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "reschedule_safe": _SAFE,
     "follow_up": ("by_date", "link", "office_name", "office_phone"),
     "follow_up_safe": ("by_date", "link"),
+    # To the office's own admins (booking/services/summary.py): counts only, "<5" applied.
+    "summary": (
+        "office_name",
+        "date",
+        "consultations",
+        "attended",
+        "no_shows",
+        "walk_ins",
+        "desk_bookings",
+        "next_free",
+    ),
 }
 
 

@@ -29,7 +29,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from booking import feeds
-from booking.models import CalendarFeed, FeedPrivacy
+from booking.access_log import FEED_DETAILS, Seen, client_ip, record_access
+from booking.models import AccessPlace, CalendarFeed, FeedPrivacy, Lawyer
 from booking.ratelimit import too_many, within_limit
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
 from booking.views.access import lawyer_required
@@ -143,6 +144,15 @@ def calendar_feed(request, key: str, secret: str):
         rows = feeds.list_feed_appointments(state)
         body = feeds.lawyer_calendar(state, rows, origin=origin, host=host)
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        if state.privacy == FeedPrivacy.FULL:
+            # Names and numbers went to the lawyer's phone: logged, once a day per event.
+            record_access(
+                viewer=Lawyer.objects.select_related("user").get(pk=state.lawyer_id).user,
+                appointments=[Seen(row.pk, row.resident_id, row.office.pk) for row in rows],
+                place=AccessPlace.FEED,
+                details=FEED_DETAILS,
+                ip=client_ip(request),
+            )
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(last_modified)
     response.headers["Cache-Control"] = FEED_CACHE_CONTROL

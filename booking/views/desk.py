@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
+from booking.access_log import log_access
 from booking.errors import BookingError
-from booking.models import FollowUp
+from booking.models import AccessPlace, FollowUp
 from booking.services.follow_ups import close_follow_up, invite_follow_up
 from booking.views.access import desk_required
 
@@ -52,8 +53,15 @@ def follow_ups(request):
         except BookingError as refused:
             messages.error(request, refused.message)
         return redirect("booking:desk_follow_ups")
+    open_follow_ups = selectors.list_open_follow_ups(office=request.office)
+    log_access(
+        request,
+        [follow_up.appointment for follow_up in open_follow_ups],
+        place=AccessPlace.DESK,
+        details=("name", "phone"),
+    )
     context = {
-        "follow_ups": selectors.list_open_follow_ups(office=request.office),
+        "follow_ups": open_follow_ups,
         "today": timezone.localdate(),
     }
     return render(request, "booking/desk/follow_ups.html", context)

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import conflicts, selectors
+from booking.access_log import AGENDA_DETAILS, PAGE_DETAILS, log_access
 from booking.errors import BookingError, NotActive, SlotNotOffered, SlotTaken
 from booking.forms import ChosenSlotForm
 from booking.lawyer_forms import FollowUpRequestForm, NoteForm, OutcomeForm
-from booking.models import AppointmentNote, FollowUp, FollowUpStatus, Status
+from booking.models import AccessPlace, AppointmentNote, FollowUp, FollowUpStatus, Status
 from booking.services.outcomes import (
     book_follow_up,
     record_outcome,
@@ -62,6 +63,7 @@ def agenda(request):
         "flags": conflicts.flag_possible_conflicts(appointments),
         "monday": day - timedelta(days=day.weekday()),
     }
+    log_access(request, appointments, place=AccessPlace.AGENDA, details=AGENDA_DETAILS)
     return render(request, "booking/lawyer/agenda.html", context)
 
 
@@ -84,6 +86,7 @@ def week(request):
         "flags": conflicts.flag_possible_conflicts(appointments),
         "today": timezone.localdate(),
     }
+    log_access(request, appointments, place=AccessPlace.AGENDA, details=AGENDA_DETAILS)
     return render(request, "booking/lawyer/week.html", context)
 
 
@@ -147,6 +150,7 @@ def appointment(request, reference: str):
         ).first(),
         "follow_ups": appointment.follow_ups.filter(status=Status.BOOKED).order_by("starts_at"),
     }
+    log_access(request, [appointment], place=AccessPlace.APPOINTMENT, details=PAGE_DETAILS)
     return render(request, "booking/lawyer/appointment.html", context)
 
 

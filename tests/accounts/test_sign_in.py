@@ -485,8 +485,21 @@ def test_staff_sign_in_with_e_mail_and_password(lawyer_user):
     response = post(client, LOGIN, {"login": lawyer_user.email.upper(), "password": STAFF_PASSWORD})
 
     assert response.status_code == HTTPStatus.FOUND
-    assert response.url == "/"
+    assert response.url == "/lawyer/"  # a lawyer starts at their agenda
     assert signed_in_user(client) == lawyer_user
+
+
+def test_the_desk_starts_at_the_day_sheet_and_next_wins(desk_user):
+    desk_user.email = "desk@example.invalid"
+    desk_user.set_password(STAFF_PASSWORD)
+    desk_user.save()
+    client = Client()
+    response = post(client, LOGIN, {"login": desk_user.email, "password": STAFF_PASSWORD})
+    assert response.url == "/desk/"
+    client.logout()
+    response = post(client, f"{LOGIN}?next=/desk/queue/", {"login": desk_user.email,
+                                                           "password": STAFF_PASSWORD})  # fmt: skip
+    assert response.url == "/desk/queue/"
 
 
 def test_staff_with_a_number_on_file_sign_in_by_password_without_a_code(lawyer_user):

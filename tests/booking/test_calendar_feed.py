@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from booking import feeds, services
 from booking.feeds import EventText, appointment_uid, build_calendar, resident_calendar
-from booking.models import AppointmentNote, CalendarFeed, FeedPrivacy, Mode
+from booking.models import AccessLog, AccessPlace, AppointmentNote, CalendarFeed, FeedPrivacy, Mode
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
 from booking.views.calendar import FULL_NOT_CONFIRMED, PRIVACY_SAVED, ROTATED
 from tests.conftest import NOW, local
@@ -555,18 +555,25 @@ def test_the_etag_moves_with_the_window_at_midnight(client, clock, feed, booked)
 def test_the_full_feed_makes_as_many_queries_for_many_appointments(
     client, feed, lawyer, office, topic
 ):
+    set_feed_privacy(lawyer=lawyer, privacy=FeedPrivacy.FULL)
     book(UserFactory(), lawyer, office, topic, local(TUESDAY, 9))
     with CaptureQueriesContext(connection) as few:
         fetch(client, feed)
     for day in (WEDNESDAY, WEDNESDAY + dt.timedelta(days=1), WEDNESDAY + dt.timedelta(days=2)):
         for hour, minute in [(9, 0), (9, 30), (10, 0), (10, 30)]:
             book(UserFactory(), lawyer, office, topic, local(day, hour, minute))
-    set_feed_privacy(lawyer=lawyer, privacy=FeedPrivacy.FULL)
     with CaptureQueriesContext(connection) as many:
         response = fetch(client, feed)
     assert len(parse(response.content).events) == 13
-    # The feed row; the lawyer's account and the window's totals (kept a while); the rows.
-    assert len(many) == len(few) == 4
+    # The feed row; the lawyer's account and the window's totals (kept a while); the rows;
+    # for the access log, the lawyer's name and one insert of every event's row.
+    assert len(many) == len(few) == 6
+    assert AccessLog.objects.filter(place=AccessPlace.FEED).count() == 13
+
+
+def test_the_default_feed_logs_no_access(client, feed, booked):
+    fetch(client, feed)
+    assert not AccessLog.objects.exists()
 
 
 # Who sees what

@@ -1,5 +1,6 @@
 """The demo loader: a usable office whose bookings obey every rule, loaded idempotently."""
 
+import datetime as dt
 from http import HTTPStatus
 from io import StringIO
 from itertools import pairwise
@@ -7,14 +8,16 @@ from itertools import pairwise
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db.models import F
 
 from accounts.models import Role, User
 from accounts.validators import validate_mobile_number
-from booking.management.commands.demo import DEMO_PASSWORD
+from booking.management.commands.demo import DEMO_PASSWORD, RESIDENTS
 from booking.models import (
     BLOCKING_STATUSES,
     Appointment,
     AvailabilityRule,
+    Channel,
     Lawyer,
     Office,
     Status,
@@ -57,12 +60,38 @@ def test_demo_loads_desk_admin_and_residents_with_verified_mobile_numbers(demo_o
     assert admin.office == office
     assert admin.is_staff
     assert not admin.is_superuser
-    residents = User.objects.filter(role=Role.RESIDENT)
-    assert residents.count() >= 3
-    for resident in residents:
+    printed = demo_output.replace(" ", "")
+    for phone, _name in RESIDENTS:
+        resident = User.objects.get(phone=phone)
         assert resident.phone_verified
         validate_mobile_number(resident.phone)
-        assert resident.phone.as_national.replace(" ", "") in demo_output.replace(" ", "")
+        assert resident.phone.as_national.replace(" ", "") in printed
+    # Residents of past consultations only: a verified mobile number, or (registered at
+    # the desk) a village.
+    for resident in User.objects.filter(role=Role.RESIDENT).exclude(
+        phone__in=[phone for phone, _name in RESIDENTS]
+    ):
+        if resident.phone:
+            assert resident.phone_verified
+            validate_mobile_number(resident.phone)
+        else:
+            assert resident.village
+
+
+def test_demo_has_ten_weeks_of_past_consultations_for_the_figures(demo_output, now):
+    past = Appointment.objects.filter(starts_at__lt=now)
+    assert past.filter(status=Status.BOOKED).count() == 0
+    assert past.filter(starts_at__lt=now - dt.timedelta(weeks=9)).exists()
+    for status in (Status.ATTENDED, Status.NO_SHOW, Status.CANCELLED):
+        assert past.filter(status=status).count() >= 5
+    for channel in Channel:
+        assert past.filter(channel=channel).exists()
+    assert past.values("topic").distinct().count() >= 6
+    assert past.filter(mode="phone").exists()
+    # booked before they took place
+    assert not past.filter(created_at__gt=F("starts_at")).exists()
+    today = Appointment.objects.filter(starts_at__date=now.date(), status=Status.BOOKED)
+    assert today.count() >= 2
 
 
 def test_demo_books_future_appointments_within_the_limit_and_cancels_some(demo_output, now):

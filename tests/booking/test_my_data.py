@@ -40,7 +40,14 @@ def booked(lawyer, resident):
 def test_my_data_shows_what_is_kept_and_who_opened_it(client, resident, booked, lawyer):
     client.force_login(resident)
     page = client.get("/my/data/").content.decode()
-    for shown in ("他欠我三万元", "王五", booked.display_reference, str(lawyer.user), "律师的预约详情页", "姓名, 咨询事项"):
+    for shown in (
+        "他欠我三万元",
+        "王五",
+        booked.display_reference,
+        str(lawyer.user),
+        "律师的预约详情页",
+        "姓名, 咨询事项",
+    ):
         assert shown in page, shown
     assert 'href="/my/data.json"' in page
 

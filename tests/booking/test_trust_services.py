@@ -171,8 +171,8 @@ def test_retention_erases_details_after_the_last_contact_and_keeps_counts(lawyer
     gone.refresh_from_db()
     assert (gone.summary, gone.opposing_party, gone.dialect, gone.erased_at) == ("", "", "", NOW)
     assert not gone.needs_interpreter and not str(gone.opposing_party_phone)
-    assert (gone.status, gone.topic_id, gone.starts_at) == (Status.ATTENDED, lawyer.topics.get().pk,
-                                                           NOW - dt.timedelta(days=760))  # fmt: skip
+    kept = (gone.status, gone.topic_id, gone.starts_at)
+    assert kept == (Status.ATTENDED, lawyer.topics.get().pk, NOW - dt.timedelta(days=760))
     assert not AppointmentNote.objects.exists()
     assert not Message.objects.exists() and not AccessLog.objects.exists()
     old.refresh_from_db()

@@ -9,10 +9,15 @@ Running it again creates nothing new. Appointments are booked through the bookin
 service from the slots the slot engine offers, so the demo obeys every booking rule;
 they are created only while the demo residents have none, so their times depend on the
 day of the first run.
+
+So that the office head's figures page has something to show, the office also gets ten
+weeks of past consultations and today's, of other invented residents (some registered at
+the desk without a mobile number). The booking service refuses past times, so these are
+written directly, one per free slot of a lawyer's weekly hours: never two at once.
 """
 
 import random
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
@@ -21,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from booking import selectors, services
+from booking.conflicts import normalise_name
 from booking.models import (
     Appointment,
     AvailabilityRule,
@@ -31,11 +37,14 @@ from booking.models import (
     Status,
     Topic,
 )
+from booking.reference import new_reference
 
 DEMO_PASSWORD = "demo-legal-aid-2026"  # noqa: S105 -- published on purpose, demo only
 SITE_URL = "http://127.0.0.1:8000"
 SEED = 2026
 BOOKING_DAYS = 21
+PAST_WEEKS = 10
+PAST_SHARE = 0.3  # of the lawyers' past slots that were booked
 ADMIN_GROUP = "office admin"
 # What the "office admin" group may do, by model; bookings change only through the service.
 ADMIN_PERMISSIONS = {
@@ -108,6 +117,14 @@ RESIDENTS = [
     ("+8613800000105", "欧阳平"),
     ("+8613900000106", "曾秋菊"),
 ]
+# Residents of the past consultations: names, and a mobile number or a village.
+PAST_SURNAMES = "陈杨黄赵吴周徐孙马朱胡郭何林罗"
+PAST_GIVEN_NAMES = ["建华", "秀兰", "国强", "美玲", "志明", "桂英", "海涛", "丽娟"]
+VILLAGES = ["白石村", "枫树村", "石门村", "大塘村", "新屋村"]
+PAST_RESIDENTS = 24
+# How past consultations came about and ended, with their weights.
+CHANNELS = {Channel.ONLINE: 50, Channel.DESK: 30, Channel.WALK_IN: 12, Channel.LAWYER: 8}
+OUTCOMES = {Status.ATTENDED: 82, Status.NO_SHOW: 8, Status.CANCELLED: 10}
 # What a resident might write when booking, by topic code.
 SUMMARIES = {
     "family": "离婚后对方一直不给孩子抚养费，想问怎么要回来。",
@@ -123,6 +140,23 @@ SUMMARIES = {
     "traffic": "骑电动车被小车撞伤，对方保险公司不肯赔。",
     "other": "父亲去世后留下的房子，兄弟几个怎么分。",
 }
+
+
+def _slots(rules, first_day, last_day, tz):
+    """Every slot of the weekly ``rules`` from ``first_day`` to ``last_day``, by day:
+    ``(rule, start, length)``."""
+    day = first_day
+    while day <= last_day:
+        for rule in rules:
+            if rule.weekday != day.weekday():
+                continue
+            length = timedelta(minutes=rule.slot_minutes)
+            start = datetime.combine(day, rule.start_time, tz)
+            end = datetime.combine(day, rule.end_time, tz)
+            while start + length <= end:
+                yield rule, start, length
+                start += length
+        day += timedelta(days=1)
 
 
 class Command(BaseCommand):
@@ -165,6 +199,7 @@ class Command(BaseCommand):
         residents = [self._resident(phone, name) for phone, name in RESIDENTS]
         if not Appointment.objects.filter(resident__in=residents).exists():
             self._book(office=office, residents=residents, desk=desk, now=now)
+            self._history(office=office, desk=desk, now=now)
         return office, staff, residents
 
     def _staff(self, email, name, *, role, office) -> User:
@@ -227,6 +262,98 @@ class Command(BaseCommand):
             for _ in range(office.max_active_bookings):
                 book(resident)
 
+    def _past_residents(self) -> list[User]:
+        rng = random.Random(SEED + 1)
+        people = []
+        for index in range(PAST_RESIDENTS):
+            name = PAST_SURNAMES[index % len(PAST_SURNAMES)] + rng.choice(PAST_GIVEN_NAMES)
+            village = rng.choice(VILLAGES)
+            if index % 3 == 2:  # registered at the desk: a village, no mobile number
+                people.append(
+                    User.objects.filter(display_name=name, village=village, phone=None).first()
+                    or User.objects.create_user(display_name=name, village=village)
+                )
+            else:
+                people.append(self._resident(f"+86135000002{index:02d}", name))
+        return people
+
+    def _history(self, *, office, desk, now) -> None:
+        """Ten weeks of past consultations and today's, written directly (see above).
+
+        Each takes one slot of its lawyer's weekly hours on its day, so none overlap;
+        the service books from tomorrow on. Today's are attended before ``now`` and
+        booked after it, one per resident, within every resident's limit.
+        """
+        rng = random.Random(SEED + 2)
+        people = self._past_residents()
+        lawyers = Lawyer.objects.filter(offices=office).prefetch_related("topics")
+        topics = {lawyer.pk: list(lawyer.topics.all()) for lawyer in lawyers}
+        rules = list(AvailabilityRule.objects.filter(office=office, lawyer__in=lawyers))
+        today = now.astimezone(office.tz).date()
+        taken = set(Appointment.objects.values_list("reference", flat=True))
+        appointments, booked_on = [], []
+        upcoming_residents = iter(people)
+        for rule, slot, length in _slots(
+            rules, today - timedelta(weeks=PAST_WEEKS), today, office.tz
+        ):
+            if rng.random() > (0.5 if slot.date() == today else PAST_SHARE):
+                continue
+            if slot > now:
+                resident = next(upcoming_residents, None)
+                if resident is None:
+                    continue
+                status = Status.BOOKED
+            else:
+                resident = rng.choice(people)
+                status = rng.choices(list(OUTCOMES), weights=OUTCOMES.values())[0]
+            channel = rng.choices(list(CHANNELS), weights=CHANNELS.values())[0]
+            if (channel == Channel.ONLINE and not resident.phone) or (
+                channel == Channel.WALK_IN and status == Status.BOOKED  # seen when they come
+            ):
+                channel = Channel.DESK
+            if channel == Channel.WALK_IN:
+                created = slot - timedelta(minutes=rng.randint(10, 90))
+            elif channel == Channel.LAWYER:
+                created = slot - timedelta(days=rng.randint(7, 21))
+            else:
+                created = slot - timedelta(days=rng.randint(0, 14), hours=rng.randint(1, 8))
+            created = min(created, now - timedelta(minutes=5))
+            topic = rng.choice(topics[rule.lawyer_id])
+            reference = new_reference()
+            while reference in taken:
+                reference = new_reference()
+            taken.add(reference)
+            checked_in = status == Status.ATTENDED and rule.mode == Mode.IN_PERSON
+            appointments.append(
+                Appointment(
+                    reference=reference,
+                    resident=resident,
+                    lawyer_id=rule.lawyer_id,
+                    office=office,
+                    topic=topic,
+                    starts_at=slot,
+                    ends_at=slot + length,
+                    mode=rule.mode,
+                    status=status,
+                    summary=SUMMARIES[topic.code],
+                    resident_name_key=normalise_name(resident.display_name),
+                    channel=channel,
+                    booked_by=desk if channel in (Channel.DESK, Channel.WALK_IN) else None,
+                    checked_in_at=slot - timedelta(minutes=rng.randint(2, 20))
+                    if checked_in
+                    else None,
+                    cancelled_at=(
+                        created + (slot - created) / 2 if status == Status.CANCELLED else None
+                    ),
+                )
+            )
+            booked_on.append(created)
+        Appointment.objects.bulk_create(appointments)
+        # created_at is set on insert: give each the day it was booked.
+        for appointment, created in zip(appointments, booked_on, strict=True):
+            appointment.created_at = created
+        Appointment.objects.bulk_update(appointments, ["created_at"], batch_size=200)
+
     def _print_logins(self, office, staff, residents, *, site_url: str) -> None:
         write = self.stdout.write
         appointments = Appointment.objects.filter(office=office)
@@ -234,7 +361,9 @@ class Command(BaseCommand):
         write(
             f"{office.lawyers.count()} lawyers, {len(residents)} residents, "
             f"{appointments.filter(status=Status.BOOKED).count()} booked and "
-            f"{appointments.filter(status=Status.CANCELLED).count()} cancelled appointments."
+            f"{appointments.filter(status=Status.CANCELLED).count()} cancelled appointments; "
+            f"{appointments.filter(starts_at__lt=timezone.now()).count()} past ones for the "
+            "figures page (/desk/figures/, as the office admin)."
         )
         write(
             f"\nSite: {site_url}/   Sign in: {site_url}/accounts/login/   Admin: {site_url}/admin/"

@@ -1,7 +1,8 @@
 """``manage.py sms_worker``: the background worker, with the recovery that Django tasks lack.
 
 It runs ``sms.delivery.recover()`` once at start, then again every ``--recover-every``
-seconds in a daemon thread, while the main thread runs django-tasks-db's ``db_worker``
+seconds in a daemon thread (which also sends the offices' daily summaries when due,
+booking/services/summary.py), while the main thread runs django-tasks-db's ``db_worker``
 loop on the "sms" and "default" queues. Recovery lives exactly as long as a worker
 process does: every running worker sweeps (several workers sweeping at once may enqueue
 a spare task for the same row, which does nothing), and a worker that starts after a
@@ -24,6 +25,7 @@ from django.db import connections
 from django.utils import timezone
 
 from accounts.services import delete_expired_pending_residents
+from booking.services.summary import send_due_summaries
 from sms.delivery import prune_task_results, recover
 
 logger = logging.getLogger("sms.worker")
@@ -38,6 +40,8 @@ def recover_periodically(every: float, stop: threading.Event) -> None:
     while not stop.wait(every):
         try:
             recover()
+            # The office heads' daily figures: each due one once, by whichever worker.
+            send_due_summaries(now=timezone.now())
             if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                 prune_task_results()
                 delete_expired_pending_residents(now=timezone.now())

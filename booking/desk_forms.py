@@ -1,0 +1,136 @@
+"""Forms of the desk's booking pages: finding the resident, and the booking itself.
+
+They parse and validate; the views call the services. The booking form reuses the
+resident's ``DetailsForm`` (the same fields reach ``book_appointment``) with words for
+the desk, who fill it in while the resident answers.
+"""
+
+from datetime import datetime, tzinfo
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import normalise_mobile_number
+from booking.forms import NAME_MAX_LENGTH, DetailsForm
+from booking.models import Mode
+from booking.picker import parse_start
+
+VILLAGE_MAX_LENGTH = 100
+# The desk may note a line or two; the resident tells the lawyer the rest.
+DESK_SUMMARY_MAX_LENGTH = 500
+
+PHONE_OR_NAME = _("Enter the resident's mobile number, or their name if they have none.")
+NAME_TO_REGISTER = _("Enter the resident's name to register them.")
+CHOOSE_A_TIME = _("Please choose one of the free times.")
+TOLD_ABOUT_PRIVACY = _("Please tell the resident how their details are used, then tick the box.")
+
+
+class FindResidentForm(forms.Form):
+    """Whom the desk books for: a mobile number, or a name and village without one."""
+
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        help_text=_("As the resident says it, for example 139 1234 5678."),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "off", "autofocus": True}
+        ),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    village = forms.CharField(
+        label=_("Village (optional)"),
+        help_text=_("Tells namesakes apart when the resident has no mobile number."),
+        required=False,
+        max_length=VILLAGE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_phone(self) -> str:
+        typed = self.cleaned_data["phone"].strip()
+        return normalise_mobile_number(typed) if typed else ""
+
+    def clean(self):
+        data = super().clean()
+        if "phone" in data and not data["phone"] and not data.get("name", "").strip():
+            raise ValidationError(PHONE_OR_NAME, code="phone_or_name")
+        return data
+
+
+class DeskBookingForm(DetailsForm):
+    """The time and what the resident says; the name only when their account has none.
+
+    ``slot`` is ``YYYY-MM-DDTHH:MM|mode`` in the office's time zone, one of the radio
+    buttons of the page (whether it is still free is the booking's business).
+    """
+
+    slot = forms.CharField(error_messages={"required": CHOOSE_A_TIME})
+    name = forms.CharField(
+        label=_("Resident's name"),
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    summary = forms.CharField(
+        label=_("What it is about (optional)"),
+        help_text=_(
+            "Only if the resident wants to say it now: only the lawyer reads it, the desk's "
+            "pages never show it again."
+        ),
+        required=False,
+        max_length=DESK_SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    opposing_party = forms.CharField(
+        label=_("Name of the other party (optional)"),
+        help_text=_(
+            "The person or company the matter is against. Used only to make sure the "
+            "lawyer has not advised them."
+        ),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    needs_interpreter = forms.BooleanField(label=_("Needs an interpreter"), required=False)
+    dialect = forms.CharField(
+        label=_("Dialect or language (optional)"), required=False, max_length=100
+    )
+    accessibility_needs = forms.CharField(
+        label=_("Help needed for the visit (optional)"),
+        help_text=_("For example: wheelchair access, someone to read documents aloud."),
+        required=False,
+        max_length=300,
+    )
+    safe_contact = forms.BooleanField(
+        label=_("Contact discreetly"),
+        help_text=_(
+            "Text messages show only the time and the reference code; the slip leaves out "
+            "the name of the office."
+        ),
+        required=False,
+    )
+    privacy_accepted = forms.BooleanField(
+        label=_("I have told the resident how their details are used (privacy notice)."),
+        error_messages={"required": TOLD_ABOUT_PRIVACY},
+    )
+
+    field_order = ["slot", "name"]
+
+    def __init__(self, *args, tz: tzinfo, needs_name: bool, **kwargs):
+        self.tz = tz
+        super().__init__(*args, **kwargs)
+        if not needs_name:
+            del self.fields["name"]
+
+    def clean_slot(self) -> tuple[datetime, str]:
+        value = self.cleaned_data["slot"]
+        start_text, _bar, mode = value.partition("|")
+        start = parse_start(start_text, self.tz)
+        if start is None or mode not in Mode.values:
+            raise ValidationError(CHOOSE_A_TIME, code="bad_slot")
+        return start, mode

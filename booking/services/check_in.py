@@ -1,0 +1,93 @@
+"""The desk checks residents in when they arrive for a consultation in person, or undoes it.
+
+Check-in is the desk's own record for the day: it changes nobody's free time and tells
+the resident and the lawyer's calendar nothing, so neither the appointment's sequence
+nor the schedule version goes up. Only a booked consultation in person at the desk's own
+office, on the office's today, can be checked in; the same rules hold for undoing it.
+Checking in twice keeps the first time (a double click), and undoing a check-in that is
+not there changes nothing.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking.errors import BookingError
+from booking.models import Appointment, Mode, Office, Status
+
+CHECK_IN_NOT_BOOKED = _(
+    "Only a booked consultation can be checked in: this one is cancelled or already recorded."
+)
+CHECK_IN_NOT_TODAY = _("Residents can be checked in only on the day of their consultation.")
+CHECK_IN_OTHER_OFFICE = _("This consultation is at another office.")
+CHECK_IN_BY_PHONE = _("A consultation by phone has no check-in: the lawyer calls the resident.")
+
+
+class CheckInNotBooked(BookingError):
+    code = "check_in_not_booked"
+    message_template = CHECK_IN_NOT_BOOKED
+
+
+class CheckInNotToday(BookingError):
+    code = "check_in_not_today"
+    message_template = CHECK_IN_NOT_TODAY
+
+
+class CheckInOtherOffice(BookingError):
+    code = "check_in_other_office"
+    message_template = CHECK_IN_OTHER_OFFICE
+
+
+class CheckInByPhone(BookingError):
+    code = "check_in_by_phone"
+    message_template = CHECK_IN_BY_PHONE
+
+
+def _locked_and_checked(*, appointment: Appointment, office: Office, by, now: datetime):
+    # Only the appointment row: check-in decides nothing about the lawyer's time.
+    locked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("resident")
+        .get(pk=appointment.pk)
+    )
+    if locked.office_id != office.pk or by.office_id != office.pk:
+        raise CheckInOtherOffice()
+    if locked.status != Status.BOOKED:
+        raise CheckInNotBooked()
+    if locked.mode == Mode.PHONE:
+        raise CheckInByPhone()
+    if locked.starts_at.astimezone(office.tz).date() != now.astimezone(office.tz).date():
+        raise CheckInNotToday()
+    return locked
+
+
+def check_in(
+    *, appointment: Appointment, office: Office, by, now: datetime | None = None
+) -> Appointment:
+    """Record that the resident of ``appointment`` has arrived at ``office``, seen by ``by``.
+
+    ``by`` must be staff of ``office``; who checked in is not stored (the model has no
+    field for it).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked_and_checked(appointment=appointment, office=office, by=by, now=now)
+        if locked.checked_in_at is None:
+            locked.checked_in_at = now
+            locked.save(update_fields=["checked_in_at", "updated_at"])
+    return locked
+
+
+def undo_check_in(
+    *, appointment: Appointment, office: Office, by, now: datetime | None = None
+) -> Appointment:
+    """Clear a check-in recorded by mistake, under the same rules as ``check_in``."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked_and_checked(appointment=appointment, office=office, by=by, now=now)
+        if locked.checked_in_at is not None:
+            locked.checked_in_at = None
+            locked.save(update_fields=["checked_in_at", "updated_at"])
+    return locked

@@ -1,0 +1,352 @@
+"""The walk-in queue: a number for whoever arrives without an appointment, and the visit
+with a lawyer, who takes them at once, recorded as an attended appointment.
+
+Numbers start at 1 each local day of the office. ``register_walk_in`` locks the office
+row before reading the day's highest number, so two desks never hand out the same one;
+the unique constraint (office, day, number) is the backstop. ``take_walk_in`` runs in
+one transaction that locks the lawyer (``lock_lawyers``) and then the walk-in, so the
+same person is never taken twice and nobody else books the lawyer's time meanwhile.
+
+A lawyer can take someone when nothing of theirs (a booked or attended consultation, at
+any office, or time off) is under way and nothing starts within ``MIN_FREE``. The visit
+lasts the lawyer's consultation length for the day at the office, cut short where their
+next consultation or time off begins, and holds that time like any booking: the slot is
+no longer offered online. The lawyer's state is read by ``list_lawyer_states`` for the
+queue page with the same rule as the service uses.
+
+Known limits: a booked consultation whose resident has not come holds the lawyer's
+time until the lawyer records the no-show; a visit that ends early still holds the time
+it was given. No text message goes to the resident: they are at the office.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from booking.conflicts import conflicted_lawyer_ids, normalise_name
+from booking.errors import BookingError, ConflictOfInterest
+from booking.models import (
+    BLOCKING_STATUSES,
+    Appointment,
+    AvailabilityRule,
+    Channel,
+    Lawyer,
+    Mode,
+    Office,
+    Status,
+    TimeOff,
+    Topic,
+    WalkIn,
+    WalkInStatus,
+)
+from booking.pagecache import bump_schedule_version
+from booking.services.appointments import _insert_with_new_reference, lock_lawyers
+
+# A lawyer whose next consultation starts sooner than this cannot take a walk-in.
+MIN_FREE = timedelta(minutes=10)
+# Length of a visit when the lawyer has no weekly hours at the office that day.
+DEFAULT_LENGTH = timedelta(minutes=30)
+
+NOT_WAITING = _("This person has already been sent to a lawyer or has left.")
+OTHER_DAY = _("This number was given on another day.")
+ALREADY_WAITING = _("This resident is already waiting, with number %(number)s.")
+NOT_AT_OFFICE = _("This lawyer does not work at this office.")
+LAWYER_BUSY = _("%(lawyer)s is with someone until %(until)s.")
+LAWYER_SOON = _("%(lawyer)s has a consultation at %(at)s.")
+LAWYER_AWAY = _("%(lawyer)s is not available until %(until)s.")
+# Neutral: says nothing about whom the lawyer advised.
+WALK_IN_CONFLICT = _("This lawyer cannot take this matter. Please send the person to another.")
+
+
+class WalkInNotWaiting(BookingError):
+    code = "walk_in_not_waiting"
+    message_template = NOT_WAITING
+
+
+class WalkInOtherDay(BookingError):
+    code = "walk_in_other_day"
+    message_template = OTHER_DAY
+
+
+class AlreadyWaiting(BookingError):
+    """Needs ``number`` (as shown, 007)."""
+
+    code = "already_waiting"
+    message_template = ALREADY_WAITING
+
+
+class LawyerNotAtOffice(BookingError):
+    code = "lawyer_not_at_office"
+    message_template = NOT_AT_OFFICE
+
+
+class LawyerBusy(BookingError):
+    """In a consultation now. Needs ``lawyer`` and ``until``."""
+
+    code = "lawyer_busy"
+    message_template = LAWYER_BUSY
+
+
+class LawyerBusySoon(BookingError):
+    """A consultation starts within ``MIN_FREE``. Needs ``lawyer`` and ``at``."""
+
+    code = "lawyer_busy_soon"
+    message_template = LAWYER_SOON
+
+
+class LawyerAway(BookingError):
+    """Time off now. Needs ``lawyer`` and ``until``."""
+
+    code = "lawyer_away"
+    message_template = LAWYER_AWAY
+
+
+class WalkInConflict(ConflictOfInterest):
+    code = "conflict_of_interest"
+    message_template = WALK_IN_CONFLICT
+
+
+@dataclass(frozen=True)
+class LawyerState:
+    """Whether a lawyer can take someone at a given minute.
+
+    ``reason`` is None when free, else "consulting" (a consultation is under way), "away"
+    (time off now, or beginning within ``MIN_FREE``) or "soon" (a consultation begins at
+    ``soon_at``, within ``MIN_FREE``). ``free_from`` is the first moment they could take
+    someone; ``next_start`` is when their next consultation or time off after that
+    begins (None: nothing within the next day).
+    """
+
+    reason: str | None
+    free_from: datetime
+    next_start: datetime | None
+    soon_at: datetime | None = None
+
+    @property
+    def is_free(self) -> bool:
+        return self.reason is None
+
+
+_APPOINTMENT, _TIME_OFF = "appointment", "time_off"
+
+
+def _state(intervals: list[tuple[datetime, datetime, str]], start: datetime) -> LawyerState:
+    """The state at ``start`` given one lawyer's busy intervals (start, end, kind), all
+    ending after ``start``."""
+    intervals = sorted(intervals)
+    under_way = {kind for begins, _ends, kind in intervals if begins <= start}
+    soon = [
+        (begins, kind) for begins, _ends, kind in intervals if start < begins < start + MIN_FREE
+    ]
+    reason, soon_at = None, None
+    if _APPOINTMENT in under_way:
+        reason = "consulting"
+    elif under_way:
+        reason = "away"
+    elif soon:
+        soon_at, kind = soon[0]
+        reason = "soon" if kind == _APPOINTMENT else "away"
+    free_from = start
+    for begins, ends, _kind in intervals:
+        if begins >= free_from + MIN_FREE:
+            break
+        free_from = max(free_from, ends)
+    later = [begins for begins, _ends, _kind in intervals if begins >= free_from]
+    return LawyerState(
+        reason=reason,
+        free_from=free_from,
+        next_start=later[0] if later else None,
+        soon_at=soon_at,
+    )
+
+
+def list_lawyer_states(*, lawyer_ids: list[int], now: datetime) -> dict[int, LawyerState]:
+    """Per lawyer: can they take someone now (to the minute)? Two queries for any number
+    of lawyers; what lies beyond the next day is not looked at."""
+    start = _to_minute(now)
+    horizon = start + timedelta(days=1)
+    intervals: dict[int, list[tuple[datetime, datetime, str]]] = {pk: [] for pk in lawyer_ids}
+    if not lawyer_ids:
+        return {}
+    appointments = Appointment.objects.filter(
+        lawyer_id__in=lawyer_ids,
+        status__in=BLOCKING_STATUSES,
+        ends_at__gt=start,
+        starts_at__lt=horizon,
+    ).order_by()
+    for lawyer_id, begins, ends in appointments.values_list("lawyer_id", "starts_at", "ends_at"):
+        intervals[lawyer_id].append((begins, ends, _APPOINTMENT))
+    time_off = TimeOff.objects.filter(
+        lawyer_id__in=lawyer_ids, ends_at__gt=start, starts_at__lt=horizon
+    ).order_by()
+    for lawyer_id, begins, ends in time_off.values_list("lawyer_id", "starts_at", "ends_at"):
+        intervals[lawyer_id].append((begins, ends, _TIME_OFF))
+    return {pk: _state(found, start) for pk, found in intervals.items()}
+
+
+def _to_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _local_day(office: Office, moment: datetime) -> date:
+    return moment.astimezone(office.tz).date()
+
+
+def format_time(moment: datetime, office: Office, now: datetime) -> str:
+    """HH:MM in the office's time, with the date when it is not today."""
+    local = moment.astimezone(office.tz)
+    if local.date() == _local_day(office, now):
+        return f"{local:%H:%M}"
+    return f"{date_format(local.date(), 'MONTH_DAY_FORMAT')} {local:%H:%M}"
+
+
+def _visit_length(*, lawyer: Lawyer, office: Office, start: datetime) -> timedelta:
+    """The lawyer's consultation length at ``office`` on the day of ``start``: that of
+    the weekly hours under way at ``start``, else of their first hours that day."""
+    local = start.astimezone(office.tz)
+    day = local.date()
+    rules = list(
+        AvailabilityRule.objects.filter(lawyer=lawyer, office=office, weekday=day.weekday())
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
+        )
+        .order_by("start_time")
+        .values_list("start_time", "end_time", "slot_minutes")
+    )
+    if not rules:
+        return DEFAULT_LENGTH
+    now_time = local.time()
+    current = [minutes for begins, ends, minutes in rules if begins <= now_time < ends]
+    return timedelta(minutes=current[0] if current else rules[0][2])
+
+
+@transaction.atomic
+def register_walk_in(
+    *,
+    office: Office,
+    resident,
+    topic: Topic,
+    opposing_party: str = "",
+    opposing_party_phone: str = "",
+    by,
+    now: datetime,
+) -> WalkIn:
+    """Give ``resident`` the next number of the office's day (1, 2, 3…).
+
+    Refused (``AlreadyWaiting``) when the resident is waiting already today.
+    """
+    # Serialises the numbers of the office (SQLite: the write transaction does).
+    list(Office.objects.select_for_update().filter(pk=office.pk).values_list("pk"))
+    day = _local_day(office, now)
+    today = WalkIn.objects.filter(office=office, day=day)
+    waiting = today.filter(resident=resident, status=WalkInStatus.WAITING).first()
+    if waiting is not None:
+        raise AlreadyWaiting(number=waiting.display_number)
+    highest = today.aggregate(highest=Max("number"))["highest"] or 0
+    walk_in = WalkIn(
+        office=office,
+        day=day,
+        number=highest + 1,
+        resident=resident,
+        topic=topic,
+        opposing_party=opposing_party.strip(),
+        opposing_party_phone=opposing_party_phone or "",
+        arrived_at=now,
+        registered_by=by,
+    )
+    walk_in.full_clean(validate_unique=False, validate_constraints=False)
+    walk_in.save(force_insert=True)
+    return walk_in
+
+
+def _locked_waiting(walk_in: WalkIn) -> WalkIn:
+    # Only the walk-in's row: joining the office would lock it too (PostgreSQL).
+    locked = WalkIn.objects.select_for_update().get(pk=walk_in.pk)
+    if locked.status != WalkInStatus.WAITING:
+        raise WalkInNotWaiting()
+    return locked
+
+
+@transaction.atomic
+def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appointment:
+    """``lawyer`` sees the person now: an attended appointment from now (to the minute)
+    for the lawyer's consultation length, cut short at their next commitment.
+
+    Refused when the person is no longer waiting or came on another day, when the lawyer
+    does not work at the office, is busy now or within ``MIN_FREE``
+    (``LawyerBusy``, ``LawyerAway``, ``LawyerBusySoon``), or advised the other party
+    (``WalkInConflict``).
+    """
+    lock_lawyers(lawyer.pk)
+    walk_in = _locked_waiting(walk_in)
+    office = walk_in.office
+    if walk_in.day != _local_day(office, now):
+        raise WalkInOtherDay()
+    if not lawyer.offices.filter(pk=office.pk).exists():
+        raise LawyerNotAtOffice()
+    start = _to_minute(now)
+    state = list_lawyer_states(lawyer_ids=[lawyer.pk], now=now)[lawyer.pk]
+    name = str(lawyer.user)
+    if state.reason == "consulting":
+        raise LawyerBusy(lawyer=name, until=format_time(state.free_from, office, now))
+    if state.reason == "away":
+        raise LawyerAway(lawyer=name, until=format_time(state.free_from, office, now))
+    if state.reason == "soon":
+        raise LawyerBusySoon(lawyer=name, at=format_time(state.soon_at, office, now))
+    if conflicted_lawyer_ids(
+        office=office,
+        name=walk_in.opposing_party,
+        phone=walk_in.opposing_party_phone,
+        lawyer_ids=[lawyer.pk],
+        now=now,
+        exclude_resident_id=walk_in.resident_id,
+    ):
+        raise WalkInConflict()
+    ends_at = start + _visit_length(lawyer=lawyer, office=office, start=start)
+    if state.next_start is not None:
+        ends_at = min(ends_at, state.next_start)
+    resident = walk_in.resident
+    appointment = Appointment(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic_id=walk_in.topic_id,
+        starts_at=start,
+        ends_at=ends_at,
+        mode=Mode.IN_PERSON,
+        status=Status.ATTENDED,
+        opposing_party=walk_in.opposing_party,
+        opposing_party_phone=walk_in.opposing_party_phone,
+        opposing_party_key=normalise_name(walk_in.opposing_party),
+        resident_name_key=normalise_name(resident.display_name),
+        booked_by=by,
+        channel=Channel.WALK_IN,
+        checked_in_at=now,
+    )
+    appointment.full_clean(exclude=["reference"], validate_constraints=False)
+    _insert_with_new_reference(appointment)
+    walk_in.status = WalkInStatus.SEEN
+    walk_in.seen_at = now
+    walk_in.appointment = appointment
+    walk_in.save(update_fields=["status", "seen_at", "appointment"])
+    bump_schedule_version()
+    return appointment
+
+
+@transaction.atomic
+def mark_left(*, walk_in: WalkIn, by, now: datetime) -> WalkIn:
+    """The person went away before a lawyer could see them.
+
+    ``by`` and ``now`` are taken like the other writes' for the callers' sake; the queue
+    keeps no record of who marked it or when.
+    """
+    walk_in = _locked_waiting(walk_in)
+    walk_in.status = WalkInStatus.LEFT
+    walk_in.seen_at = None
+    walk_in.save(update_fields=["status", "seen_at"])
+    return walk_in

@@ -1,0 +1,450 @@
+"""The desk books for callers and walk-ins: find or register the resident, pick a time,
+book with the desk as the channel, print a slip. Own office only; never the matter."""
+
+import datetime as dt
+import html
+import re
+from http import HTTPStatus
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext
+
+from accounts.models import Role, User
+from accounts.validators import NOT_A_MOBILE_NUMBER
+from booking.desk_forms import CHOOSE_A_TIME, NAME_TO_REGISTER, PHONE_OR_NAME, TOLD_ABOUT_PRIVACY
+from booking.models import AccessLog, AccessPlace, Appointment, Channel, Mode, Status
+from booking.services import book_appointment
+from booking.views.desk_book import (
+    DESK_CONFLICT,
+    DESK_TIME_GONE,
+    DESK_TOO_MANY,
+    NOT_A_RESIDENT_NUMBER,
+    NOT_TEXTED,
+    TEXTED,
+)
+from sms.models import Kind, Message
+from tests.conftest import NOW, local
+from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
+
+MONDAY = NOW.date()
+TUESDAY = MONDAY + dt.timedelta(days=1)
+FIND = "/desk/book/"
+NUMBER = "+8613912345678"
+SECRET = "不该让窗口看到的案情"
+
+pytestmark = pytest.mark.usefixtures("plain_http")
+
+
+@pytest.fixture(autouse=True)
+def clock(frozen_clock):
+    return frozen_clock
+
+
+@pytest.fixture
+def at_desk(client, desk_user):
+    client.force_login(desk_user)
+    return client
+
+
+def form_url(resident, topic) -> str:
+    return f"/desk/book/{resident.pk}/{topic.code}/"
+
+
+def slot(start: dt.datetime, mode: str = Mode.IN_PERSON) -> str:
+    return f"{start:%Y-%m-%dT%H:%M}|{mode}"
+
+
+def answers(start: dt.datetime, **extra) -> dict:
+    return {"slot": slot(start), "privacy_accepted": "on", **extra}
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def shown(message) -> str:
+    """A message as the page shows it: in the active language, HTML-escaped."""
+    return html.escape(str(message))
+
+
+def checked_slot(page: str) -> str:
+    """The value of the radio button chosen on the page."""
+    return re.search(r'name="slot" value="([^"]+)" checked', page).group(1)
+
+
+def book_for(client, resident, topic, start, **extra):
+    return client.post(form_url(resident, topic), answers(start, **extra))
+
+
+# Finding and registering the resident.
+
+
+def test_a_new_caller_is_registered_by_the_number_as_typed(at_desk, lawyer):
+    page = text(at_desk.post(FIND, {"phone": "139 1234 5678", "action": "find"}))
+    assert shown(gettext("No resident has this number yet.")) in page
+    response = at_desk.post(FIND, {"phone": "139 1234 5678", "name": "李四", "action": "register"})
+    resident = User.objects.get(phone=NUMBER)
+    assert (resident.role, resident.display_name, resident.pending_until) == (
+        Role.RESIDENT,
+        "李四",
+        None,
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == f"/desk/book/{resident.pk}/"
+
+
+def test_a_known_number_finds_its_resident(at_desk, lawyer):
+    known = UserFactory(phone=NUMBER, display_name="王芳", village="枫树村")
+    page = text(at_desk.post(FIND, {"phone": "+86 139-1234-5678", "action": "find"}))
+    assert f'href="/desk/book/{known.pk}/"' in page
+    assert "王芳" in page and "枫树村" in page and "139****5678" in page
+    # The number's owner is found: no second account and no register button.
+    assert 'value="register"' not in page
+
+
+def test_a_staff_number_is_refused_clearly(at_desk, lawyer):
+    lawyer.user.phone = NUMBER
+    lawyer.user.save()
+    for action in ("find", "register"):
+        response = at_desk.post(FIND, {"phone": "13912345678", "name": "李四", "action": action})
+        assert response.status_code == HTTPStatus.OK
+        assert shown(NOT_A_RESIDENT_NUMBER) in text(response)
+    assert not User.objects.filter(role=Role.RESIDENT, display_name="李四").exists()
+
+
+def test_a_landline_or_nothing_at_all_is_refused(at_desk):
+    page = text(at_desk.post(FIND, {"phone": "0731-12345678", "action": "find"}))
+    assert shown(NOT_A_MOBILE_NUMBER) in page
+    assert shown(PHONE_OR_NAME) in text(at_desk.post(FIND, {"action": "find"}))
+    page = text(at_desk.post(FIND, {"phone": "13912345678", "action": "register"}))
+    assert shown(NAME_TO_REGISTER) in page
+    assert not User.objects.filter(phone=NUMBER).exists()
+
+
+def test_namesakes_are_shown_with_their_village_and_the_desk_picks_one(at_desk, lawyer, topic):
+    elsewhere = UserFactory(display_name="张三", village="柳树村", phone=None, phone_verified=False)
+    same = UserFactory(display_name="张三", village="枫树村", phone=None, phone_verified=False)
+    page = text(at_desk.post(FIND, {"name": "张三", "village": "枫树村", "action": "find"}))
+    assert page.index(f"/desk/book/{same.pk}/") < page.index(f"/desk/book/{elsewhere.pk}/")
+    assert "柳树村" in page and shown(gettext("No mobile number")) in page
+    assert 'value="register"' in page  # or a third 张三
+
+    response = book_for(at_desk, same, topic, local(TUESDAY, 9))
+    appointment = Appointment.objects.get()
+    assert appointment.resident == same
+    assert response["Location"] == f"/desk/book/done/{appointment.reference}/"
+
+
+def test_a_new_namesake_is_registered_as_a_new_resident(at_desk):
+    UserFactory(display_name="张三", village="枫树村", phone=None, phone_verified=False)
+    at_desk.post(FIND, {"name": "张三", "village": "柳树村", "action": "register"})
+    assert sorted(User.objects.filter(display_name="张三").values_list("village", flat=True)) == [
+        "枫树村",
+        "柳树村",
+    ]
+
+
+# Booking.
+
+
+def test_the_desk_books_for_a_caller_who_gets_the_sms(at_desk, desk_user, lawyer, topic):
+    resident = UserFactory(phone=NUMBER, display_name="王芳")
+    page = text(at_desk.get(form_url(resident, topic)))
+    assert checked_slot(page) == slot(local(MONDAY, 9))  # the first free time
+    assert "12月8日" in page  # the next days too
+
+    response = book_for(
+        at_desk,
+        resident,
+        topic,
+        local(TUESDAY, 10),
+        opposing_party="某建筑公司",
+        needs_interpreter="on",
+        dialect="湘西话",
+        summary=SECRET,
+    )
+    appointment = Appointment.objects.get()
+    assert appointment.booked_by == desk_user
+    assert appointment.channel == Channel.DESK
+    assert (appointment.starts_at, appointment.lawyer, appointment.status) == (
+        local(TUESDAY, 10),
+        lawyer,
+        Status.BOOKED,
+    )
+    assert appointment.opposing_party == "某建筑公司" and appointment.needs_interpreter
+    assert appointment.summary == SECRET  # for the lawyer
+    assert Message.objects.filter(kind=Kind.CONFIRMATION, recipient=NUMBER).exists()
+
+    done = text(at_desk.get(response["Location"]))
+    assert appointment.display_reference in done
+    assert shown(TEXTED % {"number": "139****5678"}) in done and "湘西话" in done
+    assert SECRET not in done
+    assert SECRET not in text(at_desk.get(f"/desk/slip/{appointment.reference}/"))
+    # The resident was told the privacy notice; the desk's look at their details is logged.
+    resident.refresh_from_db()
+    assert resident.consented_at == NOW
+    log = AccessLog.objects.get()
+    assert (log.viewer, log.appointment, log.place) == (desk_user, appointment, AccessPlace.DESK)
+    assert "summary" not in log.details
+
+
+def test_a_walk_in_without_a_phone_gets_a_slip_and_no_sms(at_desk, office, lawyer, topic):
+    at_desk.post(FIND, {"name": "赵大妈", "village": "枫树村", "action": "register"})
+    resident = User.objects.get(display_name="赵大妈")
+    page = text(at_desk.get(form_url(resident, topic)))
+    assert shown(gettext("No mobile number")) in page
+
+    response = book_for(at_desk, resident, topic, local(TUESDAY, 9, 30))
+    appointment = Appointment.objects.get()
+    assert not Message.objects.exists()
+    done = text(at_desk.get(response["Location"]))
+    assert shown(NOT_TEXTED) in done
+    slip = text(at_desk.get(f"/desk/slip/{appointment.reference}/"))
+    for fact in (appointment.display_reference, "12月8日", "星期二", "09:30", office.address):
+        assert fact in slip
+    assert office.phone in slip
+    alone = text(at_desk.get(f"/desk/slip/{appointment.reference}/?print=1"))
+    assert appointment.display_reference in alone and "desk-bar" not in alone
+
+
+def test_a_resident_without_a_phone_is_offered_no_phone_consultations(
+    at_desk, office, lawyer, topic
+):
+    RuleFactory(
+        lawyer=lawyer,
+        office=office,
+        weekday=1,
+        start_time=dt.time(14),
+        end_time=dt.time(15),
+        mode=Mode.PHONE,
+    )
+    no_phone = UserFactory(phone=None, phone_verified=False)
+    page = text(at_desk.get(form_url(no_phone, topic)))
+    assert slot(local(TUESDAY, 14), Mode.PHONE) not in page
+    response = at_desk.post(
+        form_url(no_phone, topic),
+        {"slot": slot(local(TUESDAY, 14), Mode.PHONE), "privacy_accepted": "on"},
+    )
+    assert response.status_code == HTTPStatus.OK and not Appointment.objects.exists()
+    with_phone = UserFactory()
+    assert slot(local(TUESDAY, 14), Mode.PHONE) in text(at_desk.get(form_url(with_phone, topic)))
+
+
+def test_the_name_is_asked_when_the_account_has_none(at_desk, lawyer, topic):
+    nameless = UserFactory(display_name="")
+    page = text(at_desk.post(form_url(nameless, topic), answers(local(TUESDAY, 9))))
+    assert 'name="name"' in page and not Appointment.objects.exists()
+    book_for(at_desk, nameless, topic, local(TUESDAY, 9), name="孙七")
+    nameless.refresh_from_db()
+    assert nameless.display_name == "孙七" and Appointment.objects.get().resident == nameless
+
+
+def test_nothing_is_booked_without_a_time_or_the_privacy_notice(at_desk, lawyer, topic, resident):
+    page = text(at_desk.post(form_url(resident, topic), {"privacy_accepted": "on"}))
+    assert shown(CHOOSE_A_TIME) in page
+    page = text(at_desk.post(form_url(resident, topic), {"slot": slot(local(TUESDAY, 9))}))
+    assert shown(TOLD_ABOUT_PRIVACY) in page
+    assert checked_slot(page) == slot(local(TUESDAY, 9))  # the choice is kept
+    assert not Appointment.objects.exists()
+
+
+def test_a_time_taken_meanwhile_offers_the_nearest_times_with_the_answers_kept(
+    at_desk, office, lawyer, topic, resident
+):
+    book_appointment(
+        resident=UserFactory(),
+        office=office,
+        topic=topic,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 10),
+        mode=Mode.IN_PERSON,
+    )
+    response = book_for(
+        at_desk, resident, topic, local(TUESDAY, 10), opposing_party="王五", dialect="湘西话"
+    )
+    assert response.status_code == HTTPStatus.OK
+    page = text(response)
+    assert shown(DESK_TIME_GONE) in page
+    assert checked_slot(page) in {slot(local(TUESDAY, 9, 30)), slot(local(TUESDAY, 10, 30))}
+    assert slot(local(TUESDAY, 10)) not in page
+    assert 'value="王五"' in page and 'value="湘西话"' in page
+    assert Appointment.objects.filter(resident=resident).count() == 0
+
+    book_for(at_desk, resident, topic, local(TUESDAY, 10, 30), opposing_party="王五")
+    assert Appointment.objects.get(resident=resident).starts_at == local(TUESDAY, 10, 30)
+
+
+def test_a_lawyer_who_advised_the_other_party_is_refused_neutrally(
+    at_desk, office, lawyer, topic, resident
+):
+    book_appointment(
+        resident=UserFactory(display_name="王五"),
+        office=office,
+        topic=topic,
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 11),
+        mode=Mode.IN_PERSON,
+    )
+    page = text(book_for(at_desk, resident, topic, local(TUESDAY, 9), opposing_party="王五"))
+    assert shown(DESK_CONFLICT) in page
+    assert "王五" not in page.replace('value="王五"', "")  # the page names no one else
+    assert not Appointment.objects.filter(resident=resident).exists()
+
+
+def test_a_resident_who_holds_the_maximum_is_told_so(at_desk, office, lawyer, topic, resident):
+    for hour in (9, 10):
+        book_appointment(
+            resident=resident,
+            office=office,
+            topic=topic,
+            lawyer=lawyer,
+            starts_at=local(TUESDAY, hour),
+            mode=Mode.IN_PERSON,
+        )
+    message = shown(DESK_TOO_MANY % {"name": resident, "limit": 2})
+    assert message in text(at_desk.get(f"/desk/book/{resident.pk}/"))
+    assert message in text(at_desk.get(form_url(resident, topic)))
+    response = book_for(at_desk, resident, topic, local(TUESDAY, 11))
+    assert message in text(response)
+    assert resident.appointments.count() == 2
+
+
+def test_a_named_lawyer_and_a_mode_filter_the_times(at_desk, office, lawyer, topic, resident):
+    other = LawyerFactory(offices=[office], topics=[topic])
+    RuleFactory(
+        lawyer=other, office=office, weekday=1, start_time=dt.time(14), end_time=dt.time(15)
+    )
+    page = text(at_desk.get(form_url(resident, topic), {"lawyer": other.pk}))
+    assert checked_slot(page) == slot(local(TUESDAY, 14))
+    assert slot(local(MONDAY, 9)) not in page
+    book_for(at_desk, resident, topic, local(TUESDAY, 14), lawyer=other.pk)
+    assert Appointment.objects.get().lawyer == other
+
+
+def test_later_days_are_one_link_away(at_desk, lawyer, topic, resident):
+    page = text(at_desk.get(form_url(resident, topic)))
+    assert "12月11日" in page and "12月14日" not in page  # five weekdays
+    later = re.search(r'href="(\?day=[^"]+)"', page).group(1)
+    assert "12月14日" in text(at_desk.get(form_url(resident, topic) + later.replace("&amp;", "&")))
+
+
+# Whose pages these are.
+
+
+def test_another_offices_slip_and_done_page_answer_404(at_desk, topic):
+    elsewhere = LawyerFactory(offices=[OfficeFactory()], topics=[topic])
+    RuleFactory(lawyer=elsewhere, office=elsewhere.offices.get(), weekday=1)
+    theirs = book_appointment(
+        resident=UserFactory(),
+        office=elsewhere.offices.get(),
+        topic=topic,
+        lawyer=elsewhere,
+        starts_at=local(TUESDAY, 9),
+        mode=Mode.IN_PERSON,
+    )
+    for url in (f"/desk/slip/{theirs.reference}/", f"/desk/book/done/{theirs.reference}/"):
+        assert at_desk.get(url).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_the_desk_cannot_book_another_offices_topics_or_lawyers(
+    at_desk, office, lawyer, topic, resident
+):
+    other_office = OfficeFactory()
+    labour = TopicFactory(code="labour", name_zh_hans="劳动争议", name_en="Labour")
+    theirs = LawyerFactory(offices=[other_office], topics=[topic, labour])
+    for weekday in range(5):
+        RuleFactory(
+            lawyer=theirs,
+            office=other_office,
+            weekday=weekday,
+            start_time=dt.time(14),
+            end_time=dt.time(16),
+        )
+    assert "劳动争议" not in text(at_desk.get(f"/desk/book/{resident.pk}/"))
+    assert at_desk.get(form_url(resident, labour)).status_code == HTTPStatus.NOT_FOUND
+    response = at_desk.post(form_url(resident, labour), answers(local(TUESDAY, 14)))
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    response = book_for(at_desk, resident, topic, local(TUESDAY, 14), lawyer=theirs.pk)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    # Their lawyer's hours are not offered at this office.
+    assert slot(local(TUESDAY, 14)) not in text(at_desk.get(form_url(resident, topic)))
+    book_for(at_desk, resident, topic, local(TUESDAY, 14))
+    assert not Appointment.objects.exists()
+
+
+def test_only_residents_are_booked_for(at_desk, lawyer, topic, desk_user):
+    assert at_desk.get(form_url(lawyer.user, topic)).status_code == HTTPStatus.NOT_FOUND
+    assert at_desk.get(f"/desk/book/{desk_user.pk}/").status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("who", ["resident", "lawyer"])
+def test_residents_and_lawyers_get_403(client, request, topic, who):
+    user = request.getfixturevalue(who)
+    client.force_login(getattr(user, "user", user))
+    resident = UserFactory()
+    appointment_ref = "12345678"
+    for url in (
+        FIND,
+        f"/desk/book/{resident.pk}/",
+        form_url(resident, topic),
+        f"/desk/book/done/{appointment_ref}/",
+        f"/desk/slip/{appointment_ref}/",
+    ):
+        assert client.get(url).status_code == HTTPStatus.FORBIDDEN, url
+    assert (
+        client.post(FIND, {"name": "张三", "action": "register"}).status_code
+        == HTTPStatus.FORBIDDEN
+    )
+    assert not User.objects.filter(display_name="张三").exists()
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get(FIND)
+    assert response.status_code == HTTPStatus.FOUND and "/accounts/login/" in response["Location"]
+
+
+# Cost of the pages.
+
+
+def test_the_booking_form_costs_the_same_few_queries_as_the_office_grows(
+    at_desk, office, lawyer, topic, resident
+):
+    url = form_url(resident, topic)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert at_desk.get(url).status_code == HTTPStatus.OK
+        return len(captured)
+
+    few = queries()
+    for _index in range(4):
+        more = LawyerFactory(offices=[office], topics=[topic])
+        for weekday in range(5):
+            RuleFactory(lawyer=more, office=office, weekday=weekday)
+        for hour in (9, 10, 11):
+            book_appointment(
+                resident=UserFactory(),
+                office=office,
+                topic=topic,
+                lawyer=more,
+                starts_at=local(TUESDAY, hour),
+                mode=Mode.IN_PERSON,
+            )
+    assert queries() == few
+    assert few <= 12
+
+
+def test_the_find_and_done_pages_cost_few_queries(
+    at_desk, django_assert_max_num_queries, office, lawyer, topic, resident
+):
+    for _index in range(5):
+        UserFactory(display_name="张三", phone=None, phone_verified=False)
+    with django_assert_max_num_queries(6):
+        at_desk.post(FIND, {"name": "张三", "action": "find"})
+    response = book_for(at_desk, resident, topic, local(TUESDAY, 9))
+    with django_assert_max_num_queries(7):
+        at_desk.get(response["Location"])
+    with django_assert_max_num_queries(5):
+        at_desk.get(response["Location"].replace("/desk/book/done/", "/desk/slip/"))
