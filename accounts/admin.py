@@ -53,6 +53,20 @@ class UserAdmin(BaseUserAdmin):
         office_id = request.user.office_id
         return queryset.filter(Q(office_id=office_id) | Q(lawyer__offices=office_id)).distinct()
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            _log_residents(request, list(changelist.result_list))
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", {}).get("original")
+        if original is not None:
+            _log_residents(request, [original])
+        return response
+
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
@@ -67,3 +81,16 @@ class UserAdmin(BaseUserAdmin):
         if not request.user.is_superuser and obj.role in OFFICE_ROLES:
             obj.office_id = request.user.office_id
         super().save_model(request, obj, form, change)
+
+
+def _log_residents(request, users) -> None:
+    """Residents' names and numbers shown in the admin (to superusers only) are logged."""
+    from booking.access_log import Seen, log_access
+
+    residents = [user for user in users if user.role == Role.RESIDENT]
+    log_access(
+        request,
+        [Seen(None, user.pk, None) for user in residents],
+        place="admin",
+        details=("name", "phone", "village"),
+    )

@@ -49,9 +49,9 @@ FEED_DETAILS = ("name", "phone", "needs")
 class Seen:
     """An appointment as far as the log needs it, for pages that hold no model rows."""
 
-    pk: int
+    pk: int | None  # None: the resident's own record (the admin's user pages)
     resident_id: int
-    office_id: int
+    office_id: int | None
 
 
 def record_access(

@@ -6,6 +6,7 @@ An office admin who is not a superuser sees only the records of their own office
 from django.contrib import admin
 
 from booking.models import (
+    AccessLog,
     Appointment,
     AvailabilityRule,
     DutyDay,
@@ -134,3 +135,20 @@ class DutyExceptionAdmin(RosterAdmin):
     list_display = ["date", "lawyer", "on_duty", "office"]
     list_filter = ["on_duty"]
     date_hierarchy = "date"
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
+    """Who at the office saw residents' personal details: the office admin reads it.
+
+    The consultation is named by its reference, not by the resident's name: reading the
+    log must not be one more way to see who came.
+    """
+
+    list_display = ["at", "viewer_name", "viewer_role", "place", "details", "appointment", "ip"]
+    list_filter = ["place", "viewer_role"]
+    date_hierarchy = "at"
+    list_select_related = ["appointment"]
+    search_fields = ["viewer_name", "appointment__reference"]
+    fields = ["at", "viewer_name", "viewer_role", "place", "details", "appointment", "ip"]
+    readonly_fields = fields

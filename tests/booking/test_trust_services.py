@@ -274,3 +274,19 @@ def test_the_access_log_keeps_one_row_per_viewer_consultation_place_and_day(lawy
     record_access(viewer=resident, appointments=[appointment], place="agenda", details=["name"],
                   ip=None)  # fmt: skip
     assert sorted(AccessLog.objects.values_list("place", flat=True)) == ["agenda", "appointment"]
+
+
+def test_the_retention_command_reports_dry_then_erases(lawyer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    resident = UserFactory()
+    past(lawyer, resident, NOW - dt.timedelta(days=800), **personal())
+    out = StringIO()
+    call_command("retention", "--dry-run", stdout=out)
+    assert "would erase the personal details of 1 consultation" in out.getvalue()
+    assert Appointment.objects.get().summary == "他欠我三万元"
+    call_command("retention", stdout=(out := StringIO()))
+    assert "erased the personal details of 1 consultation" in out.getvalue()
+    assert Appointment.objects.get().summary == ""

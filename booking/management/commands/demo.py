@@ -56,6 +56,7 @@ ADMIN_PERMISSIONS = {
     "booking.dutyday": ("view", "add", "change", "delete"),
     "booking.dutyexception": ("view", "add", "change", "delete"),
     "booking.appointment": ("view",),
+    "booking.accesslog": ("view",),
     "accounts.user": ("view", "add", "change"),
     "sms.message": ("view",),
 }

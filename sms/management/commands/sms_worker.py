@@ -25,13 +25,15 @@ from django.db import connections
 from django.utils import timezone
 
 from accounts.services import delete_expired_pending_residents
+from booking.services.retention import run_retention
 from booking.services.summary import send_due_summaries
 from sms.delivery import prune_task_results, recover
 
 logger = logging.getLogger("sms.worker")
 
 # About once an hour: old finished task rows are deleted (sms.delivery.prune_task_results),
-# and accounts started for a number whose code was never entered.
+# accounts started for a number whose code was never entered, and personal details past
+# their office's retention period (booking/services/retention.py).
 PRUNE_EVERY_SECONDS = 3600
 
 
@@ -45,6 +47,8 @@ def recover_periodically(every: float, stop: threading.Event) -> None:
             if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                 prune_task_results()
                 delete_expired_pending_residents(now=timezone.now())
+                for line in run_retention(now=timezone.now()).lines():
+                    logger.info("Retention: %s", line)
                 last_prune = time.monotonic()
         except Exception:
             logger.exception("Recovery sweep failed; next one in %s s.", every)
