@@ -36,9 +36,7 @@ from django.db.models.functions import TruncDate
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from booking.dbfunctions import EpochCeil, EpochFloor
 from booking.models import (
-    BLOCKING_STATUSES,
     Appointment,
     AvailabilityRule,
     Channel,
@@ -46,11 +44,11 @@ from booking.models import (
     Mode,
     Office,
     Status,
-    TimeOff,
     Topic,
     WalkIn,
 )
-from booking.slots import Policy, Rule, Slot, available_slots, day_bounds
+from booking.selectors import free_slots_of_rules
+from booking.slots import Slot, day_bounds
 
 WEEK = "week"
 MONTH = "month"
@@ -355,52 +353,13 @@ def list_next_free(*, office: Office, now: datetime) -> tuple[list[NextFree], in
         covers[topic_id].add(lawyer_id)
     topics = list(Topic.objects.filter(pk__in=covers).order_by("position", "code"))
     lawyer_ids = set().union(*covers.values()) if covers else set()
-    rules = [
-        Rule(*row)
-        for row in AvailabilityRule.objects.filter(office=office, lawyer_id__in=lawyer_ids)
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=last_day),
-            Q(valid_until__isnull=True) | Q(valid_until__gte=today),
-        )
-        .order_by()
-        .values_list(
-            "lawyer_id",
-            "weekday",
-            "start_time",
-            "end_time",
-            "slot_minutes",
-            "mode",
-            "valid_from",
-            "valid_until",
-        )
-    ]
-    slots: list[Slot] = []
-    if rules:
-        range_start, range_end = day_bounds(today, last_day, tz)
-        busy = []
-        for model, extra in [
-            (Appointment, {"status__in": BLOCKING_STATUSES}),
-            (TimeOff, {}),
-        ]:
-            busy += list(
-                model.objects.filter(
-                    lawyer_id__in=lawyer_ids,
-                    starts_at__lt=range_end,
-                    ends_at__gt=range_start,
-                    **extra,
-                )
-                .order_by()
-                .values_list("lawyer_id", EpochFloor("starts_at"), EpochCeil("ends_at"))
-            )
-        slots = available_slots(
-            rules=rules,
-            busy=busy,
-            policy=Policy(min_notice=office.min_notice, horizon_days=days),
-            tz=tz,
-            now=now,
-            first_day=today,
-            last_day=last_day,
-        )
+    slots = free_slots_of_rules(
+        office=office,
+        rules=AvailabilityRule.objects.filter(office=office, lawyer_id__in=lawyer_ids),
+        first_day=today,
+        last_day=last_day,
+        now=now,
+    )
     first: dict[int, Slot] = {}
     for slot in slots:  # sorted by time: the first one a lawyer of the area holds
         for topic_id, lawyers in covers.items():
