@@ -50,8 +50,13 @@ class UserAdmin(BaseUserAdmin):
         if request.user.is_superuser:
             return queryset
         # An office admin manages the office's staff and lawyers; residents are not listed.
+        # Superusers are never under an office admin, even one who works at the office.
         office_id = request.user.office_id
-        return queryset.filter(Q(office_id=office_id) | Q(lawyer__offices=office_id)).distinct()
+        return (
+            queryset.filter(Q(office_id=office_id) | Q(lawyer__offices=office_id))
+            .exclude(is_superuser=True)
+            .distinct()
+        )
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

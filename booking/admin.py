@@ -4,7 +4,11 @@ An office admin who is not a superuser sees only the records of their own office
 """
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role, User
 from booking.models import (
     AccessLog,
     Appointment,
@@ -13,8 +17,14 @@ from booking.models import (
     DutyException,
     Lawyer,
     Office,
+    Status,
     TimeOff,
     Topic,
+)
+
+STRANDED = _(
+    "%(count)d booked consultations fall in this time. The lawyer enters this time off on "
+    "their own page, where they decide whether to keep or cancel each; or move them first."
 )
 
 
@@ -58,6 +68,11 @@ class AvailabilityRuleInline(admin.TabularInline):
     model = AvailabilityRule
     extra = 0
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "office" and not request.user.is_superuser:
+            kwargs["queryset"] = Office.objects.filter(pk=request.user.office_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Lawyer)
 class LawyerAdmin(OfficeScopedAdmin):
@@ -69,6 +84,19 @@ class LawyerAdmin(OfficeScopedAdmin):
     list_select_related = ["user"]
     # A lookup through the (office-scoped) user admin, never a list of every user.
     raw_id_fields = ["user"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            # Only lawyer accounts without privileges: not yet anyone's lawyer, or this
+            # office's. Never a superuser, another office's staff or a resident, whose
+            # account (and password) would then come under this office admin.
+            kwargs["queryset"] = User.objects.filter(
+                Q(lawyer__isnull=True) | Q(lawyer__offices=request.user.office_id),
+                role=Role.LAWYER,
+                is_superuser=False,
+                is_staff=False,
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "offices" and not request.user.is_superuser:
@@ -83,6 +111,31 @@ class TimeOffAdmin(OfficeScopedAdmin):
     list_select_related = ["lawyer__user"]
     # The reason is the lawyer's own business.
     exclude = ["reason"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "lawyer" and not request.user.is_superuser:
+            kwargs["queryset"] = Lawyer.objects.filter(offices=request.user.office_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class RefusingStrandedForm(form):
+            """Time off entered here may not silently strand booked consultations: the
+            lawyer's own time-off page decides about them (booking/services/availability)."""
+
+            def clean(self):
+                cleaned = super().clean()
+                lawyer, starts, ends = (cleaned.get(k) for k in ("lawyer", "starts_at", "ends_at"))
+                if lawyer and starts and ends:
+                    booked = Appointment.objects.filter(
+                        lawyer=lawyer, status=Status.BOOKED, starts_at__lt=ends, ends_at__gt=starts
+                    ).count()
+                    if booked:
+                        raise ValidationError(STRANDED % {"count": booked})
+                return cleaned
+
+        return RefusingStrandedForm
 
 
 @admin.register(Appointment)

@@ -1,5 +1,6 @@
 """The admin site as an office admin uses it: their own office, no escalation."""
 
+import datetime as dt
 from http import HTTPStatus
 
 import pytest
@@ -7,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.models import Role
 from booking import services
-from booking.models import Appointment, Mode
+from booking.models import Appointment, Mode, TimeOff
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, OfficeFactory, UserFactory
 
@@ -113,3 +114,25 @@ def test_an_office_admin_does_not_see_another_offices_lawyers(admin_client):
     stranger = LawyerFactory(offices=[OfficeFactory()])
     body = admin_client.get("/admin/booking/lawyer/", secure=True).content.decode()
     assert str(stranger.user) not in body
+
+
+def test_time_off_in_the_admin_never_strands_booked_consultations(
+    admin_client, lawyer, office, resident, plain_http
+):
+    services.book_appointment(
+        resident=resident, office=office, topic=lawyer.topics.get(), lawyer=lawyer,
+        starts_at=local(NOW.date() + dt.timedelta(days=1), 10), mode=Mode.IN_PERSON, now=NOW,
+    )  # fmt: skip
+    day = (NOW.date() + dt.timedelta(days=1)).isoformat()
+    data = {
+        "lawyer": lawyer.pk,
+        "starts_at_0": day, "starts_at_1": "08:00",
+        "ends_at_0": day, "ends_at_1": "18:00",
+    }  # fmt: skip
+    response = admin_client.post("/admin/booking/timeoff/add/", data)
+    assert response.status_code == 200  # the form again, with the reason
+    assert "1 个已预约的咨询" in response.content.decode()
+    assert not TimeOff.objects.exists()
+    data["starts_at_0"] = data["ends_at_0"] = (NOW.date() + dt.timedelta(days=2)).isoformat()
+    assert admin_client.post("/admin/booking/timeoff/add/", data).status_code == 302
+    assert TimeOff.objects.count() == 1
