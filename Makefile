@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development settings for `make run`; tests and production set their own.
 RUN_ENV := DEBUG=1
 
-.PHONY: run test bench deps venv messages lint test-sqlite test-postgres lock clean
+.PHONY: run test bench load deps venv messages lint test-sqlite test-postgres lock clean
 
 # Serve the demo office on http://127.0.0.1:$(PORT) with a fresh or migrated SQLite file,
 # with the background worker (text messages) beside the server; Ctrl-C stops both.
@@ -39,6 +39,13 @@ test-postgres: venv deps
 bench: venv deps messages
 	env -u DATABASE_URL $(BIN)/python -m bench.run --database sqlite
 	scripts/with-postgres $(BIN)/python -m bench.run --database postgresql
+
+# Load test on a throwaway PostgreSQL cluster: residents browsing and booking at once
+# against gunicorn on 127.0.0.1 for LOAD_SECONDS, then the database is checked for double
+# bookings; figures printed and written to bench/RESULTS.md. Not part of `make test`.
+LOAD_SECONDS ?= 60
+load: venv deps messages
+	scripts/with-postgres $(BIN)/python -m bench.load --seconds $(LOAD_SECONDS)
 
 lint: venv
 	$(BIN)/ruff check .

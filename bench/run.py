@@ -25,10 +25,11 @@ INTRO = """\
 # Benchmark results
 
 Reproduce with `make bench`: it runs `python -m bench.run` once on a fresh SQLite file and
-once on a throwaway PostgreSQL cluster, and each run rewrites its own section below. The
-code of the benchmarks and of their data sets is in `bench/`. Times are wall-clock
-milliseconds in one process, and rates those of a local server and client; compare them
-only with figures from the same machine.
+once on a throwaway PostgreSQL cluster, and each run rewrites its own section below; `make
+load` (`python -m bench.load`) rewrites the load test's. The code of the benchmarks and of
+their data sets is in `bench/`. Times are wall-clock milliseconds in one process, and
+rates those of a local server and client; compare them only with figures from the same
+machine.
 """
 
 
