@@ -50,6 +50,7 @@ load: venv deps messages
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive .
 
 deps:
 	scripts/system-deps
