@@ -28,6 +28,7 @@ from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from allauth.core.exceptions import ImmediateHttpResponse, RateLimited
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
@@ -36,7 +37,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.forms import MobileNumberField
 from accounts.models import Role, User
-from sms.services import SmsLimitReached, send_login_code
+from sms.services import (
+    TOO_MANY_CODES_FROM_HERE,
+    SmsLimitReached,
+    codes_from_ip_exhausted,
+    send_login_code,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +156,12 @@ class AccountAdapter(DefaultAccountAdapter):
         and with none it sends no code. A pending account found here gets its time
         again, so that it outlives the code.
         """
+        # A network that has had its codes for the hour registers no new numbers either:
+        # the code would be refused, and the account left pending for nothing.
+        if not User.objects.filter(phone=phone).exists() and codes_from_ip_exhausted(
+            ip=self.get_client_ip(self.request)
+        ):
+            raise ValidationError(TOO_MANY_CODES_FROM_HERE)
         return services.get_or_register_resident(phone=phone, language=translation.get_language())
 
     def send_verification_code_sms(self, user: User, phone: str, code: str, **kwargs) -> None:

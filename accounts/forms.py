@@ -12,6 +12,7 @@ import unicodedata
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalise_mobile_number
@@ -82,7 +83,10 @@ class LoginForm(allauth_forms.LoginForm):
             self.add_error("password", PASSWORD_NEEDED)
         cleaned_data = super().clean()
         if by_code and not self.errors:
-            self.user = get_adapter().get_or_register_resident(login)
+            try:
+                self.user = get_adapter().get_or_register_resident(login)
+            except ValidationError as refused:  # this network's codes are used up
+                self.add_error("login", refused)
         return cleaned_data
 
 

@@ -7,10 +7,20 @@ booking/services/availability.py, whose messages the views put on these forms.
 from datetime import datetime, tzinfo
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, AvailabilityRule, Mode, Office, Weekday
 from booking.services.availability import CANCEL, KEEP, time_off_bounds
+from booking.slots import within_calendar
+
+OUTSIDE_CALENDAR = _("Enter a date between 2000 and 2099.")
+
+
+def validate_within_calendar(value) -> None:
+    if not within_calendar(value):
+        raise ValidationError(OUTSIDE_CALENDAR, code="outside_calendar")
+
 
 CHOOSE_KEEP_OR_CANCEL = _("Choose whether to keep or to cancel this consultation.")
 
@@ -49,12 +59,14 @@ class RuleForm(forms.Form):
         help_text=_("Empty: from now on."),
         required=False,
         widget=_date_input(),
+        validators=[validate_within_calendar],
     )
     valid_until = forms.DateField(
         label=_("Valid until (optional)"),
         help_text=_("Empty: until you change it."),
         required=False,
         widget=_date_input(),
+        validators=[validate_within_calendar],
     )
 
     def __init__(self, *args, offices: list[Office], **kwargs):
@@ -101,12 +113,15 @@ class RuleForm(forms.Form):
 class TimeOffForm(forms.Form):
     """A day, several days, or part of a day, in the lawyer's local time."""
 
-    first_day = forms.DateField(label=_("First day"), widget=_date_input())
+    first_day = forms.DateField(
+        label=_("First day"), widget=_date_input(), validators=[validate_within_calendar]
+    )
     last_day = forms.DateField(
         label=_("Last day (optional)"),
         help_text=_("Empty: only the first day."),
         required=False,
         widget=_date_input(),
+        validators=[validate_within_calendar],
     )
     start_time = forms.TimeField(
         label=_("From (optional)"),

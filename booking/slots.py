@@ -73,6 +73,16 @@ class Slot:
     mode: str
 
 
+# The days the site deals in: any real one, and far from the ends of Python's calendar
+# (day_bounds needs the next day and the instant in UTC to exist).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def within_calendar(day: date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
 def bookable_days(*, policy: Policy, tz: tzinfo, now: datetime) -> tuple[date, date]:
     """The first and last local day on which a slot may start."""
     today = now.astimezone(tz).date()

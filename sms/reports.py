@@ -169,11 +169,14 @@ def _id(item: dict, name: str) -> str:
     value = item.get(name)
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise MalformedReport(f"{name} is missing")
-    return str(value)
+    return _text(value)
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    if "\x00" in text:  # no provider sends one; PostgreSQL could not store it
+        raise MalformedReport("NUL character in a report")
+    return text
 
 
 def _error(code, message) -> str:

@@ -220,13 +220,25 @@ def _count_today(recipient: str, now: dt.datetime) -> int:
     )
 
 
+def _codes_from_ip_key(ip: str, now: dt.datetime) -> str:
+    return f"sms:codes-per-ip:{ip}:{now:%Y%m%d%H}"
+
+
+def codes_from_ip_exhausted(*, ip: str | None, now: dt.datetime | None = None) -> bool:
+    """Whether ``ip`` has had this hour's sign-in codes already (nothing is counted)."""
+    if not ip:
+        return False
+    used = cache.get(_codes_from_ip_key(ip, now or timezone.now())) or 0
+    return used >= settings.SMS_CODES_PER_IP_PER_HOUR
+
+
 def send_login_code(
     *, phone: str, code: str, language: str, ip: str | None = None, now=None
 ) -> Message:
     """Queue a sign-in code: at any hour, whatever the reminder setting, within limits."""
     now = now or timezone.now()
     if ip:
-        key = f"sms:codes-per-ip:{ip}:{now:%Y%m%d%H}"
+        key = _codes_from_ip_key(ip, now)
         cache.add(key, 0, timeout=3600)
         if cache.incr(key) > settings.SMS_CODES_PER_IP_PER_HOUR:
             raise SmsLimitReached(TOO_MANY_CODES_FROM_HERE)

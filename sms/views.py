@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
+from config.security import reads_body
 from sms.reports import MalformedReport, parse_alibaba, parse_tencent, record_delivery_reports
 
 # Alibaba SmsReport: answer {"code": 0, "msg": "接收成功"}; any other code means "send again".
@@ -47,6 +48,7 @@ def _receive(
 
 
 @csrf_exempt
+@reads_body
 def alibaba_reports(request: HttpRequest, token: str) -> HttpResponse:
     return _receive(
         request, token, parse=parse_alibaba, received=ALIBABA_RECEIVED, malformed=ALIBABA_MALFORMED
@@ -54,6 +56,7 @@ def alibaba_reports(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt
+@reads_body
 def tencent_reports(request: HttpRequest, token: str) -> HttpResponse:
     return _receive(
         request, token, parse=parse_tencent, received=TENCENT_RECEIVED, malformed=TENCENT_MALFORMED

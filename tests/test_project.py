@@ -161,3 +161,22 @@ def test_a_new_checkout_migrates_loads_the_demo_and_serves_it(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_every_page_carries_a_strict_content_security_policy(client, plain_http, office):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_nul_in_an_address_or_a_form_is_refused_before_any_view(client, plain_http, resident):
+    client.force_login(resident)
+    assert client.get("/my/1234%005678/").status_code == 400
+    assert client.get("/book/", {"office": "a\x00"}).status_code == 400
+    assert client.post("/my/data/withdraw/", {"withdraw-confirm": "a\x00"}).status_code == 400
+    resident.refresh_from_db()
+    assert resident.is_active

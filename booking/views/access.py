@@ -7,6 +7,18 @@ from django.shortcuts import render
 
 from accounts.models import Role
 
+# The largest id any of our databases stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+def as_id(value) -> int | None:
+    """A database id from a request parameter, or None for anything that cannot be one
+    (text, a sign, a number too large for the database)."""
+    if not isinstance(value, str) or not value.isdigit() or not value.isascii():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
 
 def resident_required(view):
     """Sign in first; staff accounts get a page telling them where they book instead."""

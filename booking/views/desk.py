@@ -16,7 +16,7 @@ from booking.access_log import log_access
 from booking.errors import BookingError
 from booking.models import AccessPlace, FollowUp
 from booking.services.follow_ups import close_follow_up, invite_follow_up
-from booking.views.access import desk_required
+from booking.views.access import as_id, desk_required
 
 INVITED = _("The invitation is on its way to %(name)s.")
 CLOSED = _("Recorded.")
@@ -28,7 +28,7 @@ def follow_ups(request):
     if request.method == "POST":
         follow_up = get_object_or_404(
             FollowUp.objects.select_related("appointment"),
-            pk=request.POST.get("follow_up"),
+            pk=as_id(request.POST.get("follow_up")),
             appointment__office=request.office,
         )
         action = request.POST.get("action")

@@ -21,7 +21,8 @@ from booking.day_sheet import get_day_sheet
 from booking.errors import BookingError
 from booking.models import AccessPlace, Appointment
 from booking.services.check_in import check_in, undo_check_in
-from booking.views.access import desk_required
+from booking.slots import within_calendar
+from booking.views.access import as_id, desk_required
 
 CHECKED_IN = _("%(name)s is checked in.")
 CHECK_IN_UNDONE = _("The check-in of %(name)s is undone.")
@@ -29,10 +30,8 @@ NO_NAME = _("(no name given)")
 
 
 def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A database id from the request, or None for anything that cannot be one."""
+    return as_id(value)
 
 
 def _sheet(request, day: date):
@@ -96,6 +95,8 @@ def day_sheet_for(request, day: str):
         parsed = date.fromisoformat(day)
     except ValueError:
         raise Http404 from None
+    if not within_calendar(parsed):
+        raise Http404
     return _sheet(request, parsed)
 
 

@@ -9,6 +9,7 @@ nothing.
 """
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -148,20 +149,23 @@ def queue(request):
     form = ArrivalForm(request.POST, office=request.office)
     if not form.is_valid():
         return _render_queue(request, form=form)
-    resident, namesakes = _resident_for(form)
-    if resident is None:
-        return _render_queue(request, form=form, namesakes=namesakes)
     data = form.cleaned_data
     try:
-        walk_in = register_walk_in(
-            office=request.office,
-            resident=resident,
-            topic=data["topic"],
-            opposing_party=data["opposing_party"],
-            opposing_party_phone=data["opposing_party_phone"],
-            by=request.user,
-            now=timezone.now(),
-        )
+        # One transaction: a refused arrival (already waiting) leaves the resident's
+        # account as it was, name and village included.
+        with transaction.atomic():
+            resident, namesakes = _resident_for(form)
+            if resident is None:
+                return _render_queue(request, form=form, namesakes=namesakes)
+            walk_in = register_walk_in(
+                office=request.office,
+                resident=resident,
+                topic=data["topic"],
+                opposing_party=data["opposing_party"],
+                opposing_party_phone=data["opposing_party_phone"],
+                by=request.user,
+                now=timezone.now(),
+            )
     except BookingError as refused:
         form.add_error(None, refused.message)
         return _render_queue(request, form=form)

@@ -26,6 +26,7 @@ from booking.services.outcomes import (
     request_follow_up,
     save_note,
 )
+from booking.slots import within_calendar
 from booking.views.access import lawyer_required
 from booking.views.book import alternatives, free_choice, picker_context
 
@@ -36,10 +37,12 @@ FOLLOW_UP_BOOKED = _("The follow-up is booked; the resident gets a text message.
 
 
 def _day(value: str | None) -> date:
+    """The day asked for in the query string; today for none, nonsense or year 1."""
     try:
-        return date.fromisoformat(value) if value else timezone.localdate()
+        day = date.fromisoformat(value) if value else None
     except ValueError:
-        return timezone.localdate()
+        day = None
+    return day if day is not None and within_calendar(day) else timezone.localdate()
 
 
 def _bounds(first: date, days: int) -> tuple[datetime, datetime]:
