@@ -51,13 +51,11 @@ import math
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
@@ -211,55 +209,11 @@ def prepare(residents: int) -> Data:
 # --- the server ----------------------------------------------------------------------
 
 
-@contextmanager
-def gunicorn() -> Iterator[int]:
-    """gunicorn with the load test's settings on a free loopback port; its port."""
-    from django.conf import settings
-    from django.urls import reverse
+def gunicorn():
+    """gunicorn with the load test's settings on a free loopback port (bench/pages.py)."""
+    from bench import pages
 
-    from bench.pages import fetch, free_port
-    from bench.urls import BARE_BODY
-
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", *GUNICORN_ARGS]
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(  # noqa: S603 -- our own command line
-            command,
-            cwd=settings.BASE_DIR,
-            env={**os.environ, **SERVER_ENV},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def fail(reason: str) -> None:
-            log.seek(0)
-            raise RuntimeError(f"gunicorn {reason}:\n{log.read().decode(errors='replace')}")
-
-        try:
-            started = time.monotonic()
-            bare = reverse("bench_bare", urlconf="bench.urls")
-            while True:
-                if server.poll() is not None:
-                    fail(f"exited with status {server.returncode}")
-                try:
-                    status, body = fetch(port, bare)
-                except OSError:
-                    status, body = None, b""
-                if status == 200 and body == BARE_BODY:
-                    break
-                if status is not None or time.monotonic() - started > 60:
-                    fail(f"does not serve the bare view (status {status})")
-                time.sleep(0.1)
-            yield port
-            if server.poll() is not None:
-                fail(f"exited during the run with status {server.returncode}")
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    return pages.gunicorn(args=GUNICORN_ARGS, env=SERVER_ENV)
 
 
 # --- reading pages as a browser does ----------------------------------------------------

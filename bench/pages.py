@@ -175,15 +175,19 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[
 
 
 @contextmanager
-def gunicorn() -> Iterator[int]:
-    """A gunicorn server on a free loopback port, answering the bare view; its port."""
+def gunicorn(args: list[str] | None = None, env: dict[str, str] | None = None) -> Iterator[int]:
+    """A gunicorn server on a free loopback port, answering the bare view; its port.
+
+    ``args`` and ``env`` replace this benchmark's (the load test brings its own).
+    """
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", *GUNICORN_ARGS]
+    args = GUNICORN_ARGS if args is None else args
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", *args]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(  # noqa: S603 -- our own command line
             command,
             cwd=settings.BASE_DIR,
-            env={**os.environ, **SERVER_ENV},
+            env={**os.environ, **(SERVER_ENV if env is None else env)},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
