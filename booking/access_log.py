@@ -103,12 +103,3 @@ def log_access(request, appointments, *, place: str, details: Iterable[str]) -> 
 
 def detail_labels(codes: str) -> list[str]:
     return [str(DETAILS[code]) for code in codes.split(",") if code in DETAILS]
-
-
-def list_for_resident(*, resident_id: int) -> list[AccessLog]:
-    """What a resident reads on "my data": who at the office saw what, newest first."""
-    return list(
-        AccessLog.objects.filter(resident_id=resident_id)
-        .select_related("office", "appointment")
-        .order_by("-at")
-    )

@@ -42,6 +42,14 @@ COOLING_DOWN = _(
     "cannot book online until %(until)s. If you need advice sooner, please call the office: "
     "%(phone)s."
 )
+NO_NUMBER_TO_CALL = _(
+    "A consultation by phone needs the resident's mobile number. Please choose one in person."
+)
+
+
+class NoNumberToCall(BookingError):
+    code = "no_number_to_call"
+    message_template = NO_NUMBER_TO_CALL
 
 
 class SlotTaken(BookingError):

@@ -212,18 +212,26 @@ class PeriodFigures:
         no_shows = outcomes[Status.NO_SHOW]
         return share(no_shows, no_shows + outcomes[Status.ATTENDED])
 
+    def _desk_and_online(self) -> tuple[int, int] | None:
+        """The desk's bookings (desk and walk-ins together) and the online ones; None
+        when one of the desk's channels is hidden (1–4) though the sum is not: the channel
+        table shows the other one, so an exact share would give the hidden one away."""
+        channels = self.counts["channel"]
+        desk_channels = [channels[channel] for channel in AT_THE_DESK]
+        if any(0 < count < SMALL for count in desk_channels) and sum(desk_channels) >= SMALL:
+            return None
+        return sum(desk_channels), channels[Channel.ONLINE]
+
     @property
     def online_share(self) -> str:
         """Of the bookings made by the resident or the desk (not lawyers' follow-ups)."""
-        channels = self.counts["channel"]
-        online = channels[Channel.ONLINE]
-        return share(online, online + sum(channels[channel] for channel in AT_THE_DESK))
+        parts = self._desk_and_online()
+        return NOT_SHOWN if parts is None else share(parts[1], sum(parts))
 
     @property
     def desk_share(self) -> str:
-        channels = self.counts["channel"]
-        desk = sum(channels[channel] for channel in AT_THE_DESK)
-        return share(desk, desk + channels[Channel.ONLINE])
+        parts = self._desk_and_online()
+        return NOT_SHOWN if parts is None else share(parts[0], sum(parts))
 
     @property
     def median_days_ahead(self) -> int | None:

@@ -11,8 +11,8 @@ providers' JSON reports) are checked by their parsers.
 The policy allows nothing but this site: no inline script or style (templates use
 classes from static/css/site.css; SVG charts and QR codes use presentation
 attributes, which are not styles), images also as data: URLs (allauth's TOTP QR code),
-no frames either way, forms only to this site. WhiteNoise answers static files before
-this middleware runs; they need no policy.
+no frames either way, forms only to this site. Static files get the headers too
+(WhiteNoise comes after these in MIDDLEWARE), where they do no harm.
 """
 
 from django.conf import settings

@@ -25,13 +25,14 @@ from booking.errors import (
     AlreadyStarted,
     ConflictOfInterest,
     CoolingDown,
+    NoNumberToCall,
     NotActive,
     SlotNotOffered,
     SlotTaken,
     TooLateToCancel,
     TooManyActiveBookings,
 )
-from booking.models import Appointment, Channel, Lawyer, Office, Status, Topic
+from booking.models import Appointment, Channel, Lawyer, Mode, Office, Status, Topic
 from booking.pagecache import bump_schedule_version
 from booking.reference import new_reference
 from booking.slots import Slot
@@ -142,6 +143,8 @@ def book_appointment(
     the resident's from their ``display_name`` as it is now.
     """
     now = now or timezone.now()
+    if mode == Mode.PHONE and not resident.phone:
+        raise NoNumberToCall()  # the lawyer would have no one to call
     with transaction.atomic():
         _lock_resident(resident.pk)
         lock_lawyers(lawyer.pk)

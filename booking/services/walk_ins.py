@@ -287,7 +287,7 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appoi
     office = walk_in.office
     if walk_in.day != _local_day(office, now):
         raise WalkInOtherDay()
-    if not lawyer.offices.filter(pk=office.pk).exists():
+    if not lawyer.is_active or not lawyer.offices.filter(pk=office.pk).exists():
         raise LawyerNotAtOffice()
     start = _to_minute(now)
     state = list_lawyer_states(lawyer_ids=[lawyer.pk], now=now)[lawyer.pk]

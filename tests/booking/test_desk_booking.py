@@ -448,3 +448,15 @@ def test_the_find_and_done_pages_cost_few_queries(
         at_desk.get(response["Location"])
     with django_assert_max_num_queries(5):
         at_desk.get(response["Location"].replace("/desk/book/done/", "/desk/slip/"))
+
+
+def test_a_discreet_slip_names_neither_the_office_nor_the_lawyer(at_desk, office, lawyer, topic):
+    at_desk.post(FIND, {"name": "赵大妈", "village": "枫树村", "action": "register"})
+    resident = User.objects.get(display_name="赵大妈")
+    book_for(at_desk, resident, topic, local(TUESDAY, 9, 30), safe_contact="on")
+    appointment = Appointment.objects.get()
+    assert appointment.safe_contact
+    slip = text(at_desk.get(f"/desk/slip/{appointment.reference}/?print=1"))
+    assert appointment.display_reference in slip and "09:30" in slip
+    assert office.name not in slip and str(lawyer.user) not in slip
+    assert "法院" not in slip  # nothing on the paper tells what the matter is

@@ -101,3 +101,14 @@ def test_residents_and_lawyers_cannot_open_the_desk_pages(client, request, who):
     user = request.getfixturevalue(who)
     client.force_login(getattr(user, "user", user))
     assert client.get(URL).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_enter_in_the_outcome_field_never_sends_the_invitation(client, lawyer, desk_user):
+    follow_up_for(lawyer)
+    client.force_login(desk_user)
+    page = client.get(URL).content.decode()
+    outcome_form = page[page.index('name="outcome"') - 600 : page.index('name="outcome"')]
+    outcome_form = outcome_form[outcome_form.rindex("<form") :]
+    # The outcome's form (the one Enter submits) holds no invitation button.
+    assert 'value="invite"' not in outcome_form
+    assert 'value="invite"' in page

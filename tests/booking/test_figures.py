@@ -202,6 +202,21 @@ def test_a_consultation_late_on_sunday_counts_in_its_local_week(office, lawyer, 
     assert [item.consultations for item in report.weeks[-2:]] == [1, 1]
 
 
+def test_a_hidden_desk_channel_is_not_given_away_by_the_shares(office, lawyer, topics):
+    # Online 10, walk-ins 5, desk 2: the desk's 7 in all is shown, but the channel table
+    # shows walk-ins 5, so an exact share (7 of 17: 41%) would tell the desk's 2.
+    day = dt.date(2026, 11, 30)
+    rows = [(ONLINE, 10), (Channel.WALK_IN, 5), (DESK, 2)]
+    slot = 0
+    for channel, count in rows:
+        for _ in range(count):
+            hour, minute = 8 + slot // 2, 30 * (slot % 2)
+            make(office, lawyer, topics, (day, hour, minute, "family", IN, channel, ATTENDED, 1))
+            slot += 1
+    last_week = get_figures(office=office, now=NOW).weeks[-2]
+    assert (last_week.online_share, last_week.desk_share) == ("–", "–")
+
+
 # Exact figures of the known data set.
 
 

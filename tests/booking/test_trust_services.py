@@ -290,3 +290,16 @@ def test_the_retention_command_reports_dry_then_erases(lawyer):
     call_command("retention", stdout=(out := StringIO()))
     assert "erased the personal details of 1 consultation" in out.getvalue()
     assert Appointment.objects.get().summary == ""
+
+
+def test_a_consultation_by_phone_needs_a_number_to_call(lawyer):
+    from booking.models import AvailabilityRule
+
+    AvailabilityRule.objects.filter(lawyer=lawyer).update(mode=Mode.PHONE)
+    no_phone = UserFactory(phone=None, phone_verified=False, village="白石村")
+    with pytest.raises(errors.NoNumberToCall):
+        book_appointment(
+            resident=no_phone, office=lawyer.offices.get(), topic=lawyer.topics.get(),
+            lawyer=lawyer, starts_at=local(MONDAY, 10), mode=Mode.PHONE, now=NOW,
+        )  # fmt: skip
+    assert not Appointment.objects.exists()

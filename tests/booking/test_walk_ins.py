@@ -432,3 +432,16 @@ def test_desks_registering_at_once_give_distinct_consecutive_numbers():
     outcomes = racing.race([_registering(office.pk, r.pk, topic.pk) for r in residents])
     assert sorted(number for _code, number in outcomes) == list(range(1, 13))
     assert WalkIn.objects.filter(office=office, day=MONDAY).count() == 12
+
+
+def test_a_lawyer_who_no_longer_works_is_not_sent_anyone(office, topic, lawyer, desk_user):
+    lawyer.is_active = False
+    lawyer.save()
+    with pytest.raises(service.LawyerNotAtOffice):
+        take_walk_in(
+            walk_in=arrive(office, desk_user, topic=topic),
+            lawyer=lawyer,
+            by=desk_user,
+            now=local(MONDAY, 9),
+        )
+    assert not Appointment.objects.filter(channel=Channel.WALK_IN).exists()

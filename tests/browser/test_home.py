@@ -213,3 +213,14 @@ def test_home_weighs_under_50_kb(page, live_server):
     }
     assert len(weighed) >= 2, weighed  # the page and its stylesheet at least
     assert sum(weighed.values()) < PAGE_WEIGHT_LIMIT, weighed
+
+
+def test_the_browser_tests_notice_a_page_that_breaks_the_policy(page, live_server, request_log):
+    """The guard every browser test relies on (tests/browser/conftest.py) does fire."""
+    OfficeFactory()
+    page.goto(live_server.url)
+    assert request_log.policy_violations == []
+    page.evaluate("document.body.setAttribute('style', 'color: red')")  # an inline style
+    page.wait_for_timeout(200)
+    assert request_log.policy_violations != []
+    request_log.policy_violations.clear()  # this test broke the page on purpose
