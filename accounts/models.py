@@ -153,3 +153,41 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.display_name
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN_FAILED = "login_failed", _("Wrong password")
+    ACCOUNT_LOCKED = "account_locked", _("Sign-in locked after wrong passwords")
+    CODE_CEILING = "code_ceiling", _("Hourly ceiling of sign-in codes reached")
+    CODE_LIMITED = "code_limited", _("Sign-in codes refused by a limit")
+    CALLBACK_REFUSED = "callback_refused", _("Delivery report refused")
+    CREDENTIALS_REFUSED = "credentials_refused", _("Change of another office's staff refused")
+
+
+class SecurityEvent(models.Model):
+    """Something an operator must be able to look back on: kept for the security log's
+    period (``SECURITY_LOG_DAYS``, at least 180 days), holding references, not names."""
+
+    kind = models.CharField(_("what happened"), max_length=30, choices=SecurityEventKind)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What was typed or aimed at, masked (``z***@example.org``, ``138****8000``).
+    identifier = models.CharField(_("aimed at"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    details = models.CharField(_("details"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["kind", "-at"], name="security_event_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"

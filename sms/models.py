@@ -65,6 +65,9 @@ class Message(models.Model):
     )
     backend = models.CharField(_("sent through"), max_length=100, blank=True)
     provider_message_id = models.CharField(_("provider's id"), max_length=100, blank=True)
+    # Our id for the provider (Alibaba's OutId, Tencent's SessionContext): random, so a
+    # forged delivery report cannot name a message it has not seen.
+    out_id = models.CharField(_("our id at the provider"), max_length=40, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -79,6 +82,7 @@ class Message(models.Model):
             models.Index(fields=["status", "not_before"], name="sms_message_due"),
             models.Index(fields=["recipient", "created_at"], name="sms_message_recipient"),
             models.Index(fields=["provider_message_id"], name="sms_message_provider_id"),
+            models.Index(fields=["out_id"], name="sms_message_out_id"),
         ]
 
     def __str__(self) -> str:

@@ -77,6 +77,18 @@ class Appointment(models.Model):
         help_text=_("Used only to check that the lawyer has not advised the other side."),
     )
     opposing_party_phone = PhoneNumberField(_("other party's phone"), blank=True)
+    # Separate consent (PIPL art. 29) to keeping what the resident wrote about the matter
+    # and the other party: sensitive personal information, never bundled with the privacy
+    # notice. Empty when nothing of the kind was given.
+    matter_consent_at = models.DateTimeField(
+        _("agreed to keep the details of the matter"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the resident agreed, on its own, that what they wrote about the matter "
+            "and the other party may be kept."
+        ),
+    )
     # Normalised forms for the conflict check (booking/conflicts.py), set by the services.
     opposing_party_key = models.CharField(max_length=200, blank=True, editable=False)
     resident_name_key = models.CharField(max_length=200, blank=True, editable=False)

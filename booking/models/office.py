@@ -158,6 +158,15 @@ class Office(models.Model):
         validators=[validate_summary_times],
         help_text=_("Office time, e.g. 11:00,16:00."),
     )
+    # The office's own switch: which of the shared areas of law it offers. The names are
+    # shared by all offices and edited by superusers only.
+    topics = models.ManyToManyField(
+        "booking.Topic",
+        verbose_name=_("areas of law offered"),
+        blank=True,
+        related_name="offices",
+        help_text=_("The areas of law residents can choose at this office."),
+    )
 
     class Meta:
         verbose_name = _("office")

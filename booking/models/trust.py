@@ -21,10 +21,14 @@ class AccessPlace(models.TextChoices):
 
 
 class AccessLog(models.Model):
+    # Kept for the security log's period even when the resident's account is deleted:
+    # the row then holds the consultation's reference, not the person.
     resident = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("resident"),
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="access_log",
     )
     appointment = models.ForeignKey(
