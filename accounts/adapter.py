@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import security, services
 from accounts.forms import MobileNumberField
 from accounts.models import Role, User
 from sms.services import (
@@ -111,6 +111,24 @@ class AccountAdapter(DefaultAccountAdapter):
         if role in (Role.DESK, Role.OFFICE_ADMIN):
             return reverse("booking:desk_day")
         return super().get_login_redirect_url(request)
+
+    # Staff passwords: wrong ones lock the address for a while (accounts/security.py).
+    def pre_authenticate(self, request, **credentials) -> None:
+        super().pre_authenticate(request, **credentials)  # allauth's limit per client
+        login = credentials.get("email") or credentials.get("username") or ""
+        try:
+            self._password_attempt = security.begin_password_attempt(request=request, login=login)
+        except security.SignInLocked as locked:
+            raise ValidationError(locked.message, code="sign_in_locked") from None
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            security.password_accepted(self._password_attempt)
+        return user
+
+    def authentication_failed(self, request, **credentials) -> None:
+        security.password_refused(self._password_attempt)
 
     def get_login_stages(self) -> list[str]:
         return [

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import OFFICE_ROLES, Role, User
+from accounts.models import OFFICE_ROLES, Role, SecurityEvent, User
 
 # What an office admin who is not a superuser may not change about anyone, themselves
 # included: privileges, and which office a person works at.
@@ -99,3 +99,46 @@ def _log_residents(request, users) -> None:
         place="admin",
         details=("name", "phone", "village"),
     )
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log (accounts/security.py), read-only: superusers read all of it, an
+    office admin the events about their own office's staff and lawyers."""
+
+    list_display = ["at", "kind", "identifier", "user", "ip", "details"]
+    list_filter = ["kind"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    search_fields = ["identifier", "ip", "details"]
+    fields = ["at", "kind", "identifier", "user", "ip", "details"]
+    readonly_fields = fields
+
+    def _reads_the_log(self, request) -> bool:
+        user = request.user
+        return user.is_active and (
+            user.is_superuser or (user.is_staff and user.role == Role.OFFICE_ADMIN)
+        )
+
+    def has_module_permission(self, request):
+        return self._reads_the_log(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._reads_the_log(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        office_id = request.user.office_id
+        staff = User.objects.filter(Q(office_id=office_id) | Q(lawyer__offices=office_id))
+        return queryset.filter(user__in=staff.exclude(is_superuser=True).values("pk"))

@@ -1,7 +1,24 @@
-"""Staff of an office that requires an authenticator app set one up before anything else.
+"""Two rules for signed-in users: sessions end when idle, and staff of an office that
+requires an authenticator app set one up before anything else.
 
-An office can require TOTP of its staff (``Office.require_staff_totp``). A signed-in
-lawyer, desk staff member or admin of such an office (any one of a lawyer's offices)
+**Idle sessions** (``IdleSignOutMiddleware``, MLPS level 2). Staff are signed out after
+``STAFF_SESSION_IDLE_MINUTES`` without a request (30: an office computer left on the
+desk), residents after ``RESIDENT_SESSION_IDLE_DAYS`` (14). Residents' period is long
+because their phone is their own and a cheap phone's browser is closed by the system
+all the time: a session that ended with the browser would cost a text message at every
+visit. Two weeks covers booking, being reminded and coming in, and looking again at what
+was booked; a resident who comes back weeks later signs in again with a code, and a
+phone passed around the family does not keep a matter open for longer than that. The
+time of the last request is kept in the session and written at most once a minute
+(``TOUCH_EVERY``): no session write on every request, so the limit holds to within that
+minute. Signed out, the user lands on the sign-in page with the reason and ``next``.
+Cost: nothing for visitors who are not signed in; for the signed-in, reading the session
+the pages read anyway, and one session write a minute at most. Known limit: a form sent
+after the period is not kept; signing in again leads back to its page, empty.
+
+**TOTP required.** An office can require TOTP of its staff
+(``Office.require_staff_totp``). A signed-in lawyer, desk staff member or admin of such
+an office (any one of a lawyer's offices)
 without an active TOTP authenticator (allauth.mfa) is sent to allauth's page that
 activates one, whatever they ask for, the admin site included. Open to them: allauth.mfa's
 pages under ``/accounts/2fa/``, allauth's page to enter the password again (which it asks
@@ -21,11 +38,16 @@ rather than answering "not found"; staff who belong to no office (a superuser wi
 one) are never held.
 """
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.adapter import signs_in_by_code
 from accounts.selectors import get_office_requiring_totp
@@ -37,6 +59,60 @@ TOTP_REQUIRED = _(
     "the set-up page with it and enter the 6-digit code it shows. Until then you can "
     "only set it up or sign out."
 )
+
+SIGNED_OUT_IDLE_MINUTES = ngettext_lazy(
+    "You were signed out after %(count)d minute without activity. Please sign in again.",
+    "You were signed out after %(count)d minutes without activity. Please sign in again.",
+    "count",
+)
+SIGNED_OUT_IDLE_DAYS = ngettext_lazy(
+    "You were signed out after %(count)d day without activity. Please sign in again.",
+    "You were signed out after %(count)d days without activity. Please sign in again.",
+    "count",
+)
+# The session key of the last request's time (seconds since the epoch), and how often
+# it is written.
+LAST_SEEN = "accounts_last_seen"
+TOUCH_EVERY = 60
+
+
+def mark_active(session) -> None:
+    """Start the idle clock (at sign-in); the middleware moves it on."""
+    session[LAST_SEEN] = int(time.time())
+
+
+def _idle_limit(user) -> tuple[int, str]:
+    """Seconds without a request after which ``user`` is signed out, and the reason."""
+    if signs_in_by_code(user):
+        days = settings.RESIDENT_SESSION_IDLE_DAYS
+        return days * 86400, SIGNED_OUT_IDLE_DAYS % {"count": days}
+    minutes = settings.STAFF_SESSION_IDLE_MINUTES
+    return minutes * 60, SIGNED_OUT_IDLE_MINUTES % {"count": minutes}
+
+
+class IdleSignOutMiddleware:
+    """Place after AuthenticationMiddleware and MessageMiddleware, before the TOTP one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return self.get_response(request)
+        now = int(time.time())
+        last_seen = request.session.get(LAST_SEEN)
+        limit, reason = _idle_limit(user)
+        if isinstance(last_seen, int) and now - last_seen > limit:
+            logout(request)
+            messages.info(request, reason)
+            if request.path == reverse("account_logout"):
+                return HttpResponseRedirect(reverse(settings.LOGIN_URL))
+            return redirect_to_login(request.get_full_path())
+        if not isinstance(last_seen, int) or now - last_seen >= TOUCH_EVERY:
+            request.session[LAST_SEEN] = now  # a session from before this rule starts now
+        return self.get_response(request)
+
 
 # Open to staff who still have to set up TOTP: these pages and every address under them
 # (allauth.mfa's pages; re-entering the password, which activation may ask for first) …

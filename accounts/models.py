@@ -191,3 +191,24 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+
+class SignInLock(models.Model):
+    """Recent wrong passwords typed for one sign-in address, and the lock they led to
+    (accounts/security.py). Keyed by a keyed digest of the address, so that an address
+    without an account is counted and locked the same way without being stored."""
+
+    key = models.CharField(_("address digest"), max_length=64, unique=True)
+    # Times (seconds since the epoch) of the wrong passwords still within the period.
+    failures = models.JSONField(_("wrong passwords"), default=list, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    # Lifts the lock when the account's password changes (an office admin sets a new one).
+    password_mark = models.CharField(max_length=128, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sign-in lock")
+        verbose_name_plural = _("sign-in locks")
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]} {self.locked_until or ''}"

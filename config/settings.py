@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.IdleSignOutMiddleware",
     "accounts.middleware.TotpRequiredMiddleware",
 ]
 
@@ -304,7 +305,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # generous because mobile carriers put many phones behind one address.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",  # sign-in form posts
-    "login_failed": "10/m/ip,5/5m/key",  # wrong passwords: per IP, per address
+    # Wrong passwords per client; per address, accounts/security.py locks it (below).
+    "login_failed": "10/m/ip",
     "request_login_code": "20/m/ip,1/m/key,5/h/key",  # codes by SMS
     "verify_phone": "10/m/ip,1/m/key,5/h/key",  # codes at sign-up
     "signup": "20/m/ip",
@@ -323,6 +325,20 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int(
     "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
 )
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# MLPS level 2 (accounts/security.py, accounts/middleware.py): this many wrong passwords
+# for one address within STAFF_LOCKOUT_MINUTES lock it for STAFF_LOCKOUT_MINUTES.
+STAFF_LOCKOUT_ATTEMPTS = env_int("STAFF_LOCKOUT_ATTEMPTS", 5)
+STAFF_LOCKOUT_MINUTES = env_int("STAFF_LOCKOUT_MINUTES", 30)
+# Signed out after this long without a request: staff on an office computer soon;
+# residents on their own phone after two weeks (a new code by SMS signs them in again).
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
+RESIDENT_SESSION_IDLE_DAYS = env_int("RESIDENT_SESSION_IDLE_DAYS", 14)
+# Residents' cookie outlives their idle period by a day, so that the page can say why
+# they were signed out; staff's ends with the browser (ACCOUNT_SESSION_REMEMBER).
+SESSION_COOKIE_AGE = (RESIDENT_SESSION_IDLE_DAYS + 1) * 24 * 3600
+# The security log and the access log: kept this many days, at least 180 (a system
+# check refuses less), even after the personal details they refer to are erased.
+SECURITY_LOG_DAYS = env_int("SECURITY_LOG_DAYS", 180)
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "booking:home"

@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import Role, User
+from accounts.models import Role, SecurityEvent, SecurityEventKind, User
 from booking.access_log import record_access
 from booking.management.commands.demo import ADMIN_GROUP, ADMIN_PERMISSIONS
 from booking.models import (
@@ -95,6 +95,9 @@ class World:
     duty_exception_2: DutyException
     access_log_1: AccessLog
     access_log_2: AccessLog
+    security_event_1: SecurityEvent  # about office 1's desk member
+    security_event_2: SecurityEvent  # about office 2's desk member
+    security_event_unknown: SecurityEvent  # about an address without an account
 
 
 def _staff(role: str, office: Office | None, **extra) -> User:
@@ -195,6 +198,11 @@ def build_world() -> World:
         )
         return AccessLog.objects.get(appointment=appointment, viewer=viewer)
 
+    def security_event(user: User | None) -> SecurityEvent:
+        return SecurityEvent.objects.create(
+            kind=SecurityEventKind.LOGIN_FAILED, user=user, identifier="x***@example.invalid"
+        )
+
     return World(
         office_1=office_1,
         office_2=office_2,
@@ -236,6 +244,9 @@ def build_world() -> World:
         ),
         access_log_1=access_log(appointment_a, users["desk_1"]),
         access_log_2=access_log(appointment_a2, users["desk_2"]),
+        security_event_1=security_event(users["desk_1"]),
+        security_event_2=security_event(users["desk_2"]),
+        security_event_unknown=security_event(None),
     )
 
 

@@ -660,6 +660,12 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "sms.message": AdminModel(
         may("view"), own=lambda w: w.message_1, hidden=(lambda w: w.message_2,)
     ),
+    # The security log: the office admin reads their own staff's events, read-only.
+    "accounts.securityevent": AdminModel(
+        may("view"),
+        own=lambda w: w.security_event_1,
+        hidden=(lambda w: w.security_event_2, lambda w: w.security_event_unknown),
+    ),
 }
 ADMIN_ACTIONS = ("changelist", "add", "change", "history", "delete")
 # Django's answer to a record the admin does not show: "does not exist", back to the index.

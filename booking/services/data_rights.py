@@ -8,7 +8,9 @@
   they can book again only by agreeing again.
 - ``delete_account``: as withdrawing, then every personal detail is erased
   (booking/services/retention.py) and the account closed; consultations stay only as
-  the counts of the figures.
+  the counts of the figures. The access log keeps its rows about them (who at the office
+  saw which consultation, by reference) for ``SECURITY_LOG_DAYS``, no longer linked to
+  the account.
 
 Neither counts towards the booking cool-down.
 """

@@ -4,8 +4,14 @@ What an erased consultation keeps is what the figures count: office, lawyer, are
 law, time, mode, status, channel and the dates it was booked and cancelled. What goes:
 what the resident wrote (summary), the other party and its phone, the needs, the
 normalised names of the conflict check, the lawyers' private notes, the notes and
-outcomes of follow-ups, the walk-in's other party, the text messages about it (with the
-resident's number), and the access log rows about it.
+outcomes of follow-ups, the walk-in's other party and the text messages about it (with
+the resident's number).
+
+The access log and the security log are kept for their own period,
+``SECURITY_LOG_DAYS`` (at least 180 days, MLPS level 2), however early the details they
+refer to are erased, and deleted after it: an access-log row names the member of staff,
+the consultation's reference and the office, never the resident's name or number; an
+erased account's rows lose their link to it.
 
 Retention runs per office: a resident's consultations at an office are erased when
 their last contact with that office (the start of their latest consultation there,
@@ -22,12 +28,15 @@ may later advise the other side of a matter older than the retention period.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, SecurityEvent
+from accounts.security import SECURITY_LOG_MIN_DAYS, forget_stale_locks
 from booking.models import (
     AccessLog,
     Appointment,
@@ -62,7 +71,6 @@ def erase_appointments(appointments: QuerySet[Appointment], *, now: datetime) ->
             opposing_party="", opposing_party_phone=""
         )
         Message.objects.filter(appointment_id__in=ids).delete()
-        AccessLog.objects.filter(appointment_id__in=ids).delete()
         Appointment.objects.filter(pk__in=ids).update(**ERASED_FIELDS, erased_at=now)
     return len(ids)
 
@@ -77,7 +85,8 @@ def erase_account(user, *, now: datetime) -> None:
         erase_appointments(Appointment.objects.filter(resident=user), now=now)
         if user.phone:
             Message.objects.filter(recipient=str(user.phone)).delete()
-        AccessLog.objects.filter(resident=user).delete()
+        AccessLog.objects.filter(resident=user).update(resident=None)
+        SecurityEvent.objects.filter(user=user).update(user=None)
         WalkIn.objects.filter(resident=user).update(opposing_party="", opposing_party_phone="")
         user.display_name = ""
         user.village = ""
@@ -120,11 +129,21 @@ def accounts_due_for_erasure(*, now: datetime) -> QuerySet:
     )
 
 
+def security_log_cutoff(*, now: datetime) -> datetime:
+    """Rows of the access log and the security log older than this are deleted."""
+    days = settings.SECURITY_LOG_DAYS
+    if days < SECURITY_LOG_MIN_DAYS:  # the system check stops manage.py before this
+        raise ImproperlyConfigured(f"SECURITY_LOG_DAYS must be at least {SECURITY_LOG_MIN_DAYS}.")
+    return now - timedelta(days=days)
+
+
 @dataclass
 class RetentionReport:
     dry_run: bool
     appointments: dict[str, int] = field(default_factory=dict)  # office name → count
     accounts: int = 0
+    access_log: int = 0
+    security_log: int = 0
 
     def lines(self) -> list[str]:
         verb = "would erase" if self.dry_run else "erased"
@@ -133,11 +152,18 @@ class RetentionReport:
             for office, count in self.appointments.items()
         ]
         lines.append(f"{verb} {self.accounts} resident account(s) with nothing left to keep")
+        deleted = "would delete" if self.dry_run else "deleted"
+        days = settings.SECURITY_LOG_DAYS
+        lines.append(
+            f"{deleted} {self.access_log} access-log row(s) and {self.security_log} "
+            f"security event(s) older than {days} days"
+        )
         return lines
 
 
 def run_retention(*, now: datetime | None = None, dry_run: bool = False) -> RetentionReport:
-    """Erase (or, dry, count) everything past its office's retention period."""
+    """Erase (or, dry, count) everything past its office's retention period, and delete
+    the rows of the access log and the security log past ``SECURITY_LOG_DAYS``."""
     now = now or timezone.now()
     report = RetentionReport(dry_run=dry_run)
     for office in Office.objects.order_by("name"):
@@ -152,4 +178,14 @@ def run_retention(*, now: datetime | None = None, dry_run: bool = False) -> Rete
         for user in accounts:
             erase_account(user, now=now)
             report.accounts += 1
+    cutoff = security_log_cutoff(now=now)
+    access_log = AccessLog.objects.filter(at__lt=cutoff)
+    security_log = SecurityEvent.objects.filter(at__lt=cutoff)
+    if dry_run:
+        report.access_log, report.security_log = access_log.count(), security_log.count()
+    else:
+        with transaction.atomic():
+            report.access_log, _ = access_log.delete()
+            report.security_log, _ = security_log.delete()
+        forget_stale_locks(now=now)
     return report

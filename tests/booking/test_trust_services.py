@@ -174,6 +174,7 @@ def test_retention_erases_details_after_the_last_contact_and_keeps_counts(lawyer
     kept = (gone.status, gone.topic_id, gone.starts_at)
     assert kept == (Status.ATTENDED, lawyer.topics.get().pk, NOW - dt.timedelta(days=760))
     assert not AppointmentNote.objects.exists()
+    # The access-log row is older than SECURITY_LOG_DAYS: it goes too.
     assert not Message.objects.exists() and not AccessLog.objects.exists()
     old.refresh_from_db()
     assert (old.display_name, old.phone, old.is_active) == ("", None, False)
@@ -257,7 +258,8 @@ def test_deleting_the_account_erases_everything_personal(lawyer, resident):
         assert appointment.erased_at == NOW
     assert upcoming.status == Status.CANCELLED
     assert not Message.objects.filter(recipient=number).exists()
-    assert not AccessLog.objects.exists()
+    # The access log keeps who saw which consultation, no longer linked to the account.
+    assert list(AccessLog.objects.values_list("resident", "appointment")) == [(None, earlier.pk)]
     # The counts stay.
     assert Appointment.objects.filter(resident=resident).count() == 2
 

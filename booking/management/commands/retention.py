@@ -1,5 +1,6 @@
 """``manage.py retention [--dry-run]``: erase personal details past each office's
-retention period now, or only report what would go.
+retention period now, and delete the access log and security log past
+``SECURITY_LOG_DAYS``, or only report what would go.
 
 The background worker (``manage.py sms_worker``) does the same about once an hour; this
 command is for the dry-run report and for operators who run it from cron instead.
@@ -11,7 +12,10 @@ from booking.services.retention import run_retention
 
 
 class Command(BaseCommand):
-    help = "Erase personal details past each office's retention period (or report, dry)."
+    help = (
+        "Erase personal details past each office's retention period and delete logs past "
+        "SECURITY_LOG_DAYS (or report, dry)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
