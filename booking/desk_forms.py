@@ -20,14 +20,21 @@ VILLAGE_MAX_LENGTH = 100
 # The desk may note a line or two; the resident tells the lawyer the rest.
 DESK_SUMMARY_MAX_LENGTH = 500
 
-PHONE_OR_NAME = _("Enter the resident's mobile number, or their name if they have none.")
+PHONE_OR_NAME = _(
+    "Enter the resident's mobile number, or their full name and village if they have none."
+)
+VILLAGE_TO_FIND = _(
+    "Without a mobile number, enter the village too: the full name and the village are "
+    "needed to find or register someone."
+)
 NAME_TO_REGISTER = _("Enter the resident's name to register them.")
 CHOOSE_A_TIME = _("Please choose one of the free times.")
 TOLD_ABOUT_PRIVACY = _("Please tell the resident how their details are used, then tick the box.")
 
 
 class FindResidentForm(forms.Form):
-    """Whom the desk books for: a mobile number, or a name and village without one."""
+    """Whom the desk books for: a whole mobile number, or the full name and the village
+    without one (booking/desk_residents.py finds nobody by part of either)."""
 
     phone = forms.CharField(
         label=_("Mobile number"),
@@ -40,13 +47,14 @@ class FindResidentForm(forms.Form):
     )
     name = forms.CharField(
         label=_("Name"),
+        help_text=_("The full name: part of a name finds no one."),
         required=False,
         max_length=NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     village = forms.CharField(
-        label=_("Village (optional)"),
-        help_text=_("Tells namesakes apart when the resident has no mobile number."),
+        label=_("Village"),
+        help_text=_("Needed with the name when the resident has no mobile number."),
         required=False,
         max_length=VILLAGE_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
@@ -58,8 +66,11 @@ class FindResidentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if "phone" in data and not data["phone"] and not data.get("name", "").strip():
-            raise ValidationError(PHONE_OR_NAME, code="phone_or_name")
+        if "phone" in data and not data["phone"]:
+            if not data.get("name", "").strip():
+                raise ValidationError(PHONE_OR_NAME, code="phone_or_name")
+            if "village" in data and not data["village"].strip():
+                self.add_error("village", ValidationError(VILLAGE_TO_FIND, code="village"))
         return data
 
 

@@ -318,6 +318,9 @@ ACCOUNT_RATE_LIMITS = {
 RATE_LIMITS = {
     "book": os.environ.get("RATE_LIMIT_BOOK", "60/10m/ip,12/10m/user"),
     "feed": os.environ.get("RATE_LIMIT_FEED", "600/h/ip,30/h/key"),
+    # The desk's find/register posts: a busy clerk finds a resident every few minutes;
+    # an office's clerks share one address.
+    "desk_find": os.environ.get("RATE_LIMIT_DESK_FIND", "30/10m/user,100/h/user,300/h/ip"),
 }
 # Behind a reverse proxy every request comes from the proxy: the limits per IP read the
 # client from X-Forwarded-For, trusting as many entries as there are proxies.

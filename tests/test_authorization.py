@@ -25,19 +25,23 @@ admin (a superuser made their office's lawyer, superusers of their office editab
 another office's lawyer given time off); the rows now expect the refusals that fixed them.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import time_machine
 from django.contrib import admin
+from django.core import signing
 from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
+from booking.desk_residents import HANDLE_MAX_AGE, mint_handle
 from tests.authz_world import ROLES, TOMORROW, World, build_world, content_type_id
 from tests.conftest import NOW
 
@@ -240,6 +244,103 @@ def sent_on(anonymous: Answer) -> dict[str, Answer]:
     )
 
 
+def handle(
+    world: World, *, clerk: str = "desk_1", resident: str = "resident_a", age=timedelta(0)
+) -> str:
+    """The handle that the desk's find step gave ``clerk`` for ``resident``, ``age`` ago."""
+    with time_machine.travel(NOW - age, tick=False):
+        return mint_handle(resident_id=world.users[resident].pk, clerk=world.users[clerk])
+
+
+def forged_handle(world: World) -> str:
+    """Desk 1's handle for resident A, with resident B's id put in under its signature."""
+    _payload, stamp, signature = handle(world).split(":")
+    ids = [world.users["resident_b"].pk, world.users["desk_1"].pk, world.office_1.pk]
+    payload = signing.b64_encode(json.dumps(ids, separators=(",", ":")).encode()).decode()
+    return f"{payload}:{stamp}:{signature}"
+
+
+def only_for(role: str, ok: Answer = OK) -> dict[str, Answer]:
+    """A desk page by a handle: the clerk it was given to gets in; other desks 404."""
+    return each(FORBIDDEN, anonymous=SIGN_IN, desk=NOT_FOUND, **{role: ok})
+
+
+EXPIRED = timedelta(seconds=HANDLE_MAX_AGE.total_seconds() + 60)
+BACK_TO_FIND = redirect("/desk/book/")
+
+
+def desk_book_cases(topic: bool) -> tuple[Case, ...]:
+    """The desk's pages for a resident, by the handle of the find step (issue 12.1)."""
+
+    def kwargs(make: Callable[[World], str]) -> Callable[[World], dict]:
+        if topic:
+            return lambda w: {"handle": make(w), "topic": w.topic.code}
+        return lambda w: {"handle": make(w)}
+
+    def post(answers: dict[str, Answer]) -> dict[str, Answer] | None:
+        return answers if topic else None
+
+    cases = [
+        Case(
+            get=only_for("desk_1"),
+            post=post(only_for("desk_1", ACCEPTED)),
+            kwargs=kwargs(handle),
+            note="desk 1's handle: not office 2's desk's, not even office 1's admin's",
+        ),
+        # Residents belong to no office: any desk reaches any resident by its own find.
+        Case(
+            get=only_for("desk_2"),
+            post=post(only_for("desk_2", ACCEPTED)),
+            kwargs=kwargs(lambda w: handle(w, clerk="desk_2")),
+            note="office 2's desk's handle for the same resident",
+        ),
+        Case(
+            get=only_for("admin_1"),
+            kwargs=kwargs(lambda w: handle(w, clerk="admin_1")),
+            note="the office admin's own handle",
+        ),
+        Case(
+            get=only_for("desk_1", BACK_TO_FIND),
+            post=post(only_for("desk_1", BACK_TO_FIND)),
+            kwargs=kwargs(lambda w: handle(w, age=EXPIRED)),
+            note="desk 1's handle, expired: back to find",
+        ),
+        Case(
+            get=desk_only(NOT_FOUND),
+            post=post(desk_only(NOT_FOUND)),
+            kwargs=kwargs(forged_handle),
+            note="a forged handle",
+        ),
+        Case(
+            get=desk_only(NOT_FOUND),
+            post=post(desk_only(NOT_FOUND)),
+            kwargs=kwargs(lambda w: str(w.users["resident_a"].pk)),
+            note="a database id, as the address once was",
+        ),
+        Case(
+            get=desk_only(NOT_FOUND),
+            kwargs=kwargs(lambda w: handle(w, resident="lawyer_x")),
+            note="a staff account is no resident",
+        ),
+    ]
+    if topic:
+        cases += [
+            Case(
+                get=desk_only(NOT_FOUND),
+                kwargs=kwargs(handle),
+                query=lambda w: {"lawyer": str(w.lawyer_z.pk)},
+                note="asking for office 2's lawyer at office 1",
+            ),
+            Case(
+                get=only_for("desk_2"),
+                kwargs=kwargs(lambda w: handle(w, clerk="desk_2")),
+                query=lambda w: {"lawyer": str(w.lawyer_z.pk)},
+                note="office 2's desk asking for its own lawyer",
+            ),
+        ]
+    return tuple(cases)
+
+
 # allauth asks for the password (or a code) again before changes to sign-in settings.
 AGAIN = Answer(HTTPStatus.FOUND, to="/accounts/reauthenticate/", next_is_asked=True)
 AGAIN_BY_CODE = Answer(HTTPStatus.FOUND, to="/accounts/reauthenticate/code/", next_is_asked=True)
@@ -357,28 +458,8 @@ ROWS: dict[str, tuple[Case, ...]] = {
     ),
     "booking:desk_book": (Case(get=desk_only(), post=desk_only(ACCEPTED)),),
     "booking:desk_book_done": (Case(get=office_1_desk(), kwargs=appointment_a),),
-    # Residents belong to no office: any desk may book for any resident.
-    "booking:desk_book_topics": (
-        Case(get=desk_only(), kwargs=lambda w: {"resident": w.users["resident_a"].pk}),
-        Case(
-            get=desk_only(NOT_FOUND),
-            kwargs=lambda w: {"resident": w.users["lawyer_x"].pk},
-            note="a staff account is no resident",
-        ),
-    ),
-    "booking:desk_book_form": (
-        Case(
-            get=desk_only(),
-            post=desk_only(ACCEPTED),
-            kwargs=lambda w: {"resident": w.users["resident_a"].pk, "topic": w.topic.code},
-        ),
-        Case(
-            get=office_1_desk(NOT_FOUND) | {"desk_2": OK},
-            kwargs=lambda w: {"resident": w.users["resident_a"].pk, "topic": w.topic.code},
-            query=lambda w: {"lawyer": str(w.lawyer_z.pk)},
-            note="asking for office 2's lawyer",
-        ),
-    ),
+    "booking:desk_book_topics": desk_book_cases(topic=False),
+    "booking:desk_book_form": desk_book_cases(topic=True),
     "booking:desk_slip": (Case(get=office_1_desk(), kwargs=appointment_a),),
     "booking:desk_queue": (Case(get=desk_only(), post=desk_only(ACCEPTED)),),
     "booking:desk_queue_take": (
@@ -883,7 +964,11 @@ def built_world(django_db_setup, django_db_blocker) -> Iterator[World]:
 def world(built_world, db, frozen_clock, plain_http, settings) -> World:
     # Each role asks each address once or twice: far below any real limit, but the
     # table should never depend on the limits' numbers.
-    settings.RATE_LIMITS = {"book": "100000/m/ip", "feed": "100000/h/ip,100000/h/key"}
+    settings.RATE_LIMITS = {
+        "book": "100000/m/ip",
+        "feed": "100000/h/ip,100000/h/key",
+        "desk_find": "100000/h/ip,100000/h/user",
+    }
     settings.SMS_CALLBACK_TOKEN = SMS_TOKEN
     return built_world
 

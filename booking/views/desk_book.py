@@ -1,25 +1,34 @@
 """The desk books for a caller or a walk-in: resident → area of law → time and form → slip.
 
-1. ``desk/book/``: the resident by mobile number, or by name (and village) for one
-   without a phone. Namesakes are listed with their village and number so that the desk
-   picks the same person or registers a new one (``register_resident_at_desk``).
-2. ``desk/book/<resident>/``: the areas of law of the desk's office.
-3. ``desk/book/<resident>/<topic>/``: the free times of the next days as radio buttons
+1. ``desk/book/``: the resident by their whole mobile number, or by full name and village
+   for one without a phone (``booking/desk_residents.py``: never by part of either).
+   Namesakes of one village are listed with the end of their number so that the desk
+   picks the same person or registers a new one (``register_resident_at_desk``). Each
+   post counts against the ``desk_find`` rate limit (per clerk and per address).
+2. ``desk/book/for/<handle>/``: the areas of law of the desk's office.
+3. ``desk/book/for/<handle>/<topic>/``: the free times of the next days as radio buttons
    grouped by day (the first free time chosen), of any lawyer or one, in person or by
    phone, and the questions of the resident's own form. Booking runs
    ``book_appointment`` with ``channel=desk``; a time taken meanwhile gives the nearest
    free ones on the same page, with the answers kept.
 4. ``desk/book/done/<reference>/`` and the printable slip ``desk/slip/<reference>/``.
 
-Only the desk's own office: its topics, its lawyers, its appointments (others 404).
+The resident is named in the address only by the handle the find/register step gave this
+clerk (``mint_handle``): another clerk's, a forged one or a database id answers 404, and
+after ``HANDLE_MAX_AGE`` the clerk is sent back to find the resident again. Only the
+desk's own office: its topics, its lawyers, its appointments (others 404).
 The desk never sees what the resident told the lawyer: the optional "what it is about"
 goes to the lawyer and no desk page shows it. Residents get the confirmation SMS from
 the booking service; those without a mobile number get none, and phone consultations
 are not offered for them (the lawyer would have no number to call).
 
 The desk ticks that it told the resident the privacy notice; that records their consent,
-as the online form does. The done page, which shows the resident's details, writes the
-access log; the slip carries none of them.
+as the online form does. Every page that shows the resident's name, village or number
+writes the access log (the find list, the area of law, the time and questions, the done
+page); the slip carries none of them. The number is only ever shown masked
+(``138****8000``): the resident is on the phone or at the counter, the desk typed the
+number itself to find them, and no page here is one to dial from (the confirmation goes
+by SMS; the lawyer calls for a phone consultation).
 
 Registering is its own step, before the booking: a resident registered by the desk
 stays registered if no booking follows (the next search finds them).
@@ -27,7 +36,9 @@ stays registered if no booking follows (the next search finds them).
 
 from collections.abc import Collection
 from datetime import date, datetime
+from functools import wraps
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -35,12 +46,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from accounts.selectors import find_residents
 from accounts.services import NotAResidentNumber, register_resident_at_desk, set_display_name
 from booking import picker, selectors
-from booking.access_log import log_access
+from booking.access_log import (
+    DESK_BOOKED_DETAILS,
+    DESK_RESIDENT_DETAILS,
+    log_access,
+    log_resident_access,
+)
 from booking.conflicts import conflicted_lawyer_ids
 from booking.desk_forms import NAME_TO_REGISTER, DeskBookingForm, FindResidentForm
+from booking.desk_residents import (
+    HANDLE_MAX_AGE,
+    HandleExpired,
+    HandleRefused,
+    list_matching_residents,
+    mint_handle,
+    read_handle,
+)
 from booking.errors import (
     BookingError,
     ConflictOfInterest,
@@ -51,7 +74,7 @@ from booking.errors import (
 )
 from booking.forms import SlotFilterForm
 from booking.models import AccessPlace, Appointment, Channel, Lawyer, Mode, Topic
-from booking.ratelimit import limit_posts
+from booking.ratelimit import limit_posts, too_many, within_limit
 from booking.services import book_appointment
 from booking.services.data_rights import record_consent
 from booking.views.access import desk_required
@@ -83,12 +106,50 @@ NOT_TEXTED = _(
 NO_PHONE_NO_PHONE_MODE = _(
     "This resident has no mobile number, so only consultations in person are offered."
 )
+HANDLE_EXPIRED = _(
+    "The page for this resident was opened more than %(minutes)d minutes ago and has "
+    "closed, to keep residents' details private. Nothing was booked: please find the "
+    "resident again."
+)
 
 
-def _resident_or_404(pk: int) -> User:
-    return get_object_or_404(
-        User, pk=pk, role=Role.RESIDENT, is_active=True, pending_until__isnull=True
+def _with_resident(view):
+    """The resident that the address's ``handle`` names, for the clerk who was given it,
+    as ``resident``: any other handle answers 404, an expired one leads back to find."""
+
+    @wraps(view)
+    def wrapper(request, handle: str, **kwargs):
+        try:
+            resident_id = read_handle(handle, clerk=request.user)
+        except HandleRefused:
+            raise Http404("not a handle this clerk was given") from None
+        except HandleExpired:
+            minutes = int(HANDLE_MAX_AGE.total_seconds() // 60)
+            messages.error(request, HANDLE_EXPIRED % {"minutes": minutes})
+            return redirect("booking:desk_book")
+        resident = get_object_or_404(
+            User, pk=resident_id, role=Role.RESIDENT, is_active=True, pending_until__isnull=True
+        )
+        return view(request, resident=resident, handle=handle, **kwargs)
+
+    return wrapper
+
+
+def _masked(resident: User) -> str:
+    """The resident's number as the desk's pages show it: enough to ask "does your number
+    end in …?", not to copy or dial."""
+    return mask_number(resident.phone.as_e164) if resident.phone else ""
+
+
+def _show(request, template: str, context: dict):
+    """Render a page about ``context["resident"]``, writing that the clerk saw them."""
+    log_resident_access(
+        request,
+        [context["resident"]],
+        place=AccessPlace.DESK,
+        details=DESK_RESIDENT_DETAILS,
     )
+    return render(request, template, context)
 
 
 def _topic_or_404(office, code: str) -> Topic:
@@ -111,6 +172,8 @@ def _too_many_message(resident: User, office) -> str:
 @desk_required
 def find(request):
     """Find the resident by number or name; register a new one when none is theirs."""
+    if request.method == "POST" and not within_limit(request, "desk_find"):
+        return too_many(request)
     form = FindResidentForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "searched": False}
     if not form.is_valid():
@@ -125,20 +188,24 @@ def find(request):
         except NotAResidentNumber:
             form.add_error("phone", NOT_A_RESIDENT_NUMBER)
             return render(request, "booking/desk/book_find.html", context)
-        return redirect("booking:desk_book_topics", resident=resident.pk)
+        handle = mint_handle(resident_id=resident.pk, clerk=request.user)
+        return redirect("booking:desk_book_topics", handle=handle)
 
     if phone and User.objects.filter(phone=phone).exclude(role=Role.RESIDENT).exists():
         form.add_error("phone", NOT_A_RESIDENT_NUMBER)
         return render(request, "booking/desk/book_find.html", context)
-    residents = find_residents(phone=phone, name=name)
-    if village.strip():
-        # Those of the village named first: most likely the same person.
-        residents.sort(key=lambda resident: resident.village != village.strip())
+    residents = list_matching_residents(phone=phone, name=name, village=village)
+    log_resident_access(
+        request,
+        residents,
+        place=AccessPlace.DESK,
+        details=DESK_RESIDENT_DETAILS,
+    )
     found = [
         {
             "resident": resident,
-            # Enough to ask "does your number end in …?", not to copy it.
-            "number": mask_number(resident.phone.as_e164) if resident.phone else "",
+            "number": _masked(resident),
+            "handle": mint_handle(resident_id=resident.pk, clerk=request.user),
         }
         for resident in residents
     ]
@@ -147,19 +214,21 @@ def find(request):
 
 
 @desk_required
-def topics(request, resident: int):
+@_with_resident
+def topics(request, resident: User, handle: str):
     """The areas of law of the desk's office, for the resident chosen."""
-    resident = _resident_or_404(resident)
     office = request.office
     context = {
         "resident": resident,
+        "handle": handle,
+        "number": _masked(resident),
         "office": office,
         "topics": selectors.list_bookable_topics(office=office),
         "too_many": _too_many_message(resident, office)
         if _limit_reached(resident, office, timezone.now())
         else "",
     }
-    return render(request, "booking/desk/book_topics.html", context)
+    return _show(request, "booking/desk/book_topics.html", context)
 
 
 def _entry(choice: picker.Choice, tz) -> dict:
@@ -276,10 +345,10 @@ def _book(*, office, topic, resident, form, choice, conflicted: set[int], user, 
 
 @desk_required
 @limit_posts("book")
-def book(request, resident: int, topic: str):
+@_with_resident
+def book(request, resident: User, handle: str, topic: str):
     """The free times and the questions; posting books and leads to the done page."""
     office = request.office
-    resident = _resident_or_404(resident)
     topic = _topic_or_404(office, topic)
     now = timezone.now()
     lawyers = selectors.list_topic_lawyers(office=office, topic=topic)
@@ -296,6 +365,8 @@ def book(request, resident: int, topic: str):
     context = {
         "office": office,
         "resident": resident,
+        "handle": handle,
+        "number": _masked(resident),
         "topic": topic,
         "filter_form": filters,
         "lawyer": lawyer,
@@ -308,7 +379,7 @@ def book(request, resident: int, topic: str):
     if _limit_reached(resident, office, now):
         context["error"] = _too_many_message(resident, office)
         context["limit_reached"] = True
-        return render(request, "booking/desk/book_form.html", context)
+        return _show(request, "booking/desk/book_form.html", context)
 
     error = None
     wanted = None
@@ -356,7 +427,7 @@ def book(request, resident: int, topic: str):
                 except TooManyActiveBookings:
                     context["error"] = _too_many_message(resident, office)
                     context["limit_reached"] = True
-                    return render(request, "booking/desk/book_form.html", context)
+                    return _show(request, "booking/desk/book_form.html", context)
                 except BookingError as refused:  # any other rule: say it, offer times
                     appointment, error = None, refused
                 if appointment is not None:
@@ -384,7 +455,7 @@ def book(request, resident: int, topic: str):
                 "checked": closest["value"] if closest else "",
             }
         )
-        return render(request, "booking/desk/book_form.html", context)
+        return _show(request, "booking/desk/book_form.html", context)
 
     days, later = _upcoming_days(
         office=office,
@@ -407,7 +478,7 @@ def book(request, resident: int, topic: str):
             "earliest_url": f"?{query.urlencode()}" if from_day else "",
         }
     )
-    return render(request, "booking/desk/book_form.html", context)
+    return _show(request, "booking/desk/book_form.html", context)
 
 
 def _message_for(error: BookingError) -> str:
@@ -440,7 +511,7 @@ def done(request, reference: str):
         request,
         [appointment],
         place=AccessPlace.DESK,
-        details=["name", "phone", "village", "needs"],
+        details=DESK_BOOKED_DETAILS,
     )
     texted = Message.objects.filter(appointment=appointment, kind=Kind.CONFIRMATION).exists()
     resident = appointment.resident
@@ -470,7 +541,7 @@ def slip(request, reference: str):
 urlpatterns = [
     path("desk/book/", find, name="desk_book"),
     path("desk/book/done/<str:reference>/", done, name="desk_book_done"),
-    path("desk/book/<int:resident>/", topics, name="desk_book_topics"),
-    path("desk/book/<int:resident>/<slug:topic>/", book, name="desk_book_form"),
+    path("desk/book/for/<str:handle>/", topics, name="desk_book_topics"),
+    path("desk/book/for/<str:handle>/<slug:topic>/", book, name="desk_book_form"),
     path("desk/slip/<str:reference>/", slip, name="desk_slip"),
 ]

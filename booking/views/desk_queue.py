@@ -3,9 +3,11 @@ day's queue, and the lawyer each person goes to.
 
 Desk staff and office admins see their own office's queue only: another office's
 walk-in answers 404. The queue shows what the desk needs (number, name, area of law,
-since when someone waits), never what the matter is about. Every action is a form post
-answered by a redirect, so the page works without JavaScript and a reload repeats
-nothing.
+since when someone waits), never what the matter is about, and a number only masked.
+A resident without a phone is found by the full name and the village
+(booking/desk_residents.py), never by part of them; the namesakes the desk chooses from
+are written to the access log. Every action is a form post answered by a redirect, so
+the page works without JavaScript and a reload repeats nothing.
 """
 
 from django.contrib import messages
@@ -15,11 +17,12 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import find_residents
 from accounts.services import NotAResidentNumber, register_resident_at_desk
 from booking import selectors
+from booking.access_log import DESK_RESIDENT_DETAILS, log_resident_access
+from booking.desk_residents import list_matching_residents
 from booking.errors import BookingError
-from booking.models import Lawyer, WalkIn, WalkInStatus
+from booking.models import AccessPlace, Lawyer, WalkIn, WalkInStatus
 from booking.queue_forms import NEW_RESIDENT, ArrivalForm, TakeForm
 from booking.services.walk_ins import (
     format_time,
@@ -29,6 +32,7 @@ from booking.services.walk_ins import (
     take_walk_in,
 )
 from booking.views.access import desk_required
+from sms.models import mask_number
 
 STAFF_NUMBER = _("This number belongs to a staff account. Enter the resident's own number.")
 SENT = _("Number %(number)s (%(name)s) goes to %(lawyer)s now.")
@@ -41,7 +45,7 @@ def _display_name(resident) -> str:
     if resident.display_name:
         return resident.display_name
     if resident.phone:
-        return resident.phone.as_national
+        return mask_number(resident.phone.as_e164)
     return str(NO_NAME)
 
 
@@ -59,7 +63,7 @@ def _resident_for(form: ArrivalForm):
             return None, []
         return resident, []
     if data["who"] != NEW_RESIDENT:
-        namesakes = find_residents(name=data["name"])
+        namesakes = list_matching_residents(name=data["name"], village=data["village"])
         chosen = [resident for resident in namesakes if str(resident.pk) == data["who"]]
         if chosen:
             return chosen[0], []
@@ -121,6 +125,13 @@ def _render_queue(request, *, form: ArrivalForm, namesakes=(), status: int = 200
         else:
             lawyers = selectors.list_topic_lawyers(office=office, topic=waiting[0].topic)
     rows = _lawyer_rows(lawyers, office=office, now=now)
+    if namesakes:
+        log_resident_access(
+            request,
+            namesakes,
+            place=AccessPlace.DESK,
+            details=DESK_RESIDENT_DETAILS,
+        )
     new = next((w for w in walk_ins if str(w.pk) == request.GET.get("new")), None)
     for walk_in in walk_ins:
         walk_in.name = _display_name(walk_in.resident)
