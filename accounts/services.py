@@ -21,6 +21,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.text import clean_name
 
 LANGUAGES = {code for code, _name in User._meta.get_field("preferred_language").choices}
 # Longer than any pending sign-in or sign-up lasts in allauth (ACCOUNT_LOGIN_TIMEOUT,
@@ -119,9 +120,10 @@ def mark_phone_verified(*, user: User, phone: str) -> None:
 @transaction.atomic
 def set_display_name(*, user: User, name: str) -> None:
     """The name a person gives (a resident on the booking form): lawyers and the desk
-    see it. Nothing is written when it has not changed.
+    see it. Nothing is written when it has not changed. Cleaned as accounts/text.py
+    says (``TextRefused`` for hidden characters that turn text around).
     """
-    name = name.strip()
+    name = clean_name(name)
     if name == user.display_name:
         return
     user.display_name = name
@@ -143,9 +145,10 @@ def register_resident_at_desk(
     pending account is no longer pending (the desk vouches for it), and a name or village
     is filled in where the account has none. The number stays unverified until its holder
     signs in with a code. Without a number: always a new resident with ``name`` and
-    ``village`` (the desk chooses an existing one itself, by ``find_residents``).
+    ``village`` (the desk chooses an existing one itself, by ``find_residents``). Both
+    are cleaned as accounts/text.py says (``TextRefused``).
     """
-    name, village = name.strip(), village.strip()
+    name, village = clean_name(name), clean_name(village)
     if not phone:
         if not name:
             raise ValueError("a resident without a phone needs a name")

@@ -21,7 +21,10 @@ Two uses:
 The rule and its two reads live here together, rather than in booking/selectors.py, so
 that the whole of it can be read in one place.
 
-Names are compared after ``normalise_name``, which makes no guesses. Known limits: a
+Names are compared after ``normalise_name``, which makes no guesses and drops what the
+text module (accounts/text.py) keeps out of stored names, and variation selectors too, so
+that a name with a zero-width space or a copied direction mark in it is the same name.
+Known limits: a
 title written with the name (王五先生, 张总, "Mr") makes a different name; traditional
 and simplified characters (張/张), nicknames, pinyin for characters and typing mistakes
 do not match; namesakes do match (the check errs towards a lawyer not taking a matter).
@@ -41,6 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
+from accounts.text import drop_ignorable
 from booking.models import BLOCKING_STATUSES, Appointment, Office
 
 # Appointment.opposing_party_key and resident_name_key hold at most this much.
@@ -60,7 +64,9 @@ REASONS = {
 
 
 def _strip(text: str) -> str:
-    return "".join(char for char in text if unicodedata.category(char)[0] in KEPT_CATEGORIES)
+    return "".join(
+        char for char in drop_ignorable(text) if unicodedata.category(char)[0] in KEPT_CATEGORIES
+    )
 
 
 def normalise_name(text: str | None) -> str:
@@ -69,7 +75,8 @@ def normalise_name(text: str | None) -> str:
     Compatibility forms are folded (NFKC: full-width ``Ｗａｎｇ`` is ``wang``, ``㈱`` is
     ``(株)``), case is folded, and everything but letters, combining marks and digits is
     dropped: every kind of space, Chinese and Latin punctuation, the middle dots of
-    transcribed names (``·``, ``・``, ``•``), symbols and invisible characters. So
+    transcribed names (``·``, ``・``, ``•``), symbols and invisible characters (format
+    characters, fillers, variation selectors: ``accounts.text.drop_ignorable``). So
     ``"阿卜杜·热合曼"`` and ``"阿卜杜 热合曼"`` are the same, and so are ``"王 五"`` and
     ``"王五"``. Nothing is guessed: titles, honorifics and company suffixes stay part of
     the name. Idempotent; at most ``KEY_LENGTH`` characters.

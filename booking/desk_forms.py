@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalise_mobile_number
-from booking.forms import NAME_MAX_LENGTH, DetailsForm
+from booking.forms import NAME_MAX_LENGTH, DetailsForm, FreeTextField, NameField
 from booking.models import Mode
 from booking.picker import parse_start
 
@@ -30,6 +30,10 @@ VILLAGE_TO_FIND = _(
 NAME_TO_REGISTER = _("Enter the resident's name to register them.")
 CHOOSE_A_TIME = _("Please choose one of the free times.")
 TOLD_ABOUT_PRIVACY = _("Please tell the resident how their details are used, then tick the box.")
+DESK_MATTER_CONSENT = _(
+    "Ask the resident whether what they said about the matter and the other party may be "
+    "kept, and tick the box; or leave those fields empty."
+)
 
 
 class FindResidentForm(forms.Form):
@@ -45,14 +49,14 @@ class FindResidentForm(forms.Form):
             attrs={"inputmode": "tel", "autocomplete": "off", "autofocus": True}
         ),
     )
-    name = forms.CharField(
+    name = NameField(
         label=_("Name"),
         help_text=_("The full name: part of a name finds no one."),
         required=False,
         max_length=NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    village = forms.CharField(
+    village = NameField(
         label=_("Village"),
         help_text=_("Needed with the name when the resident has no mobile number."),
         required=False,
@@ -81,13 +85,15 @@ class DeskBookingForm(DetailsForm):
     buttons of the page (whether it is still free is the booking's business).
     """
 
+    matter_consent_required = DESK_MATTER_CONSENT
+
     slot = forms.CharField(error_messages={"required": CHOOSE_A_TIME})
-    name = forms.CharField(
+    name = NameField(
         label=_("Resident's name"),
         max_length=NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    summary = forms.CharField(
+    summary = FreeTextField(
         label=_("What it is about (optional)"),
         help_text=_(
             "Only if the resident wants to say it now: only the lawyer reads it, the desk's "
@@ -95,9 +101,10 @@ class DeskBookingForm(DetailsForm):
         ),
         required=False,
         max_length=DESK_SUMMARY_MAX_LENGTH,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    opposing_party = forms.CharField(
+    opposing_party = NameField(
         label=_("Name of the other party (optional)"),
         help_text=_(
             "The person or company the matter is against. Used only to make sure the "
@@ -107,11 +114,22 @@ class DeskBookingForm(DetailsForm):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    matter_consent = forms.BooleanField(
+        label=_(
+            "The resident agrees that what they said about the matter and the other party "
+            "is kept for the consultation."
+        ),
+        help_text=_(
+            "Ask separately, only if they said something: the lawyer reads it to prepare, "
+            "and the other party is used only for the conflict check."
+        ),
+        required=False,
+    )
     needs_interpreter = forms.BooleanField(label=_("Needs an interpreter"), required=False)
-    dialect = forms.CharField(
+    dialect = FreeTextField(
         label=_("Dialect or language (optional)"), required=False, max_length=100
     )
-    accessibility_needs = forms.CharField(
+    accessibility_needs = FreeTextField(
         label=_("Help needed for the visit (optional)"),
         help_text=_("For example: wheelchair access, someone to read documents aloud."),
         required=False,

@@ -133,3 +133,27 @@ class FollowUpNotOpen(BookingError):
 class NoMobileNumber(BookingError):
     code = "no_mobile_number"
     message_template = NO_MOBILE_NUMBER
+
+
+MATTER_CONSENT_NEEDED = _(
+    "What the resident says about the matter and the other party is kept only with their "
+    "own agreement to it, given separately from the privacy notice."
+)
+
+
+class MatterConsentNeeded(BookingError):
+    """A summary or other party without the consent to keep them (PIPL art. 29)."""
+
+    code = "matter_consent_needed"
+    message_template = MATTER_CONSENT_NEEDED
+
+
+class TextNotAccepted(BookingError):
+    """Typed text that accounts/text.py refuses; the message is that module's."""
+
+    code = "text_not_accepted"
+
+    def __init__(self, refused):
+        super().__init__()
+        self.code = refused.code
+        self.message_template = refused.message

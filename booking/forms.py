@@ -1,14 +1,20 @@
-"""Forms of the resident's booking pages. They parse and validate; services decide."""
+"""Forms of the resident's booking pages. They parse and validate; services decide.
+
+``NameField`` and ``FreeTextField`` are the fields for what people type, on every form
+of the project: they keep what accounts/text.py allows and refuse the rest on the form.
+"""
 
 from datetime import datetime, tzinfo
 
 import phonenumbers
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
+from accounts.text import TextRefused, clean_name, clean_text
 from booking.models import Lawyer, Mode
 from booking.picker import parse_start
 
@@ -21,9 +27,42 @@ BAD_OTHER_PARTY_PHONE = _(
     "This is not a phone number that can be called. Enter it as you would dial it, for "
     "example 13800138000 or 0731-12345678, or leave it empty."
 )
+MATTER_CONSENT_REQUIRED = _(
+    "You wrote about your matter or the other party: tick that you agree to it being "
+    "kept, or leave those fields empty."
+)
 SUMMARY_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 100
 OTHER_PARTY_PHONE_REGION = "CN"
+# What a resident writes about the matter and the other party: sensitive personal
+# information (PIPL art. 28), kept only with its own consent.
+MATTER_FIELDS = ("summary", "opposing_party", "opposing_party_phone")
+
+
+class NameField(forms.CharField):
+    """A name or a village: one line, no invisible or control characters, NFKC."""
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        try:
+            return clean_name(value) if value else value
+        except TextRefused as refused:
+            raise ValidationError(refused.message, code=refused.code) from None
+
+
+class FreeTextField(forms.CharField):
+    """Free text: line breaks (with ``multiline``) and tabs, nothing invisible."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        try:
+            return clean_text(value, multiline=self.multiline) if value else value
+        except TextRefused as refused:
+            raise ValidationError(refused.message, code=refused.code) from None
 
 
 class SlotFilterForm(forms.Form):
@@ -68,23 +107,31 @@ class ChosenSlotForm(forms.Form):
 
 class DetailsForm(forms.Form):
     """What the resident tells the office before the consultation: their name, and the
-    rest optional. The other party's name and phone feed the conflict check."""
+    rest optional. The other party's name and phone feed the conflict check.
 
-    name = forms.CharField(
+    What the matter is about and the other party (``MATTER_FIELDS``) are kept only with
+    the separate ``matter_consent``, required when any of them is filled in; the privacy
+    notice has its own tick.
+    """
+
+    matter_consent_required = MATTER_CONSENT_REQUIRED
+
+    name = NameField(
         label=_("Your name"),
         help_text=_("So that the lawyer and the office know whom they are seeing."),
         max_length=NAME_MAX_LENGTH,
         error_messages={"required": NAME_REQUIRED},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    summary = forms.CharField(
+    summary = FreeTextField(
         label=_("What is it about? (optional)"),
         help_text=_("A few words help the lawyer prepare. Only your lawyer reads this."),
         required=False,
         max_length=SUMMARY_MAX_LENGTH,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    opposing_party = forms.CharField(
+    opposing_party = NameField(
         label=_("Name of the other party (optional)"),
         help_text=_(
             "The person or company your matter is against. Used only to make sure your "
@@ -107,13 +154,26 @@ class DetailsForm(forms.Form):
             region=OTHER_PARTY_PHONE_REGION, attrs={"autocomplete": "off"}
         ),
     )
+    matter_consent = forms.BooleanField(
+        label=_(
+            "I agree that what I write about my matter and the other party is kept for the "
+            "consultation."
+        ),
+        help_text=_(
+            "Asked on its own because it is sensitive: your lawyer reads it to prepare, and "
+            "the other party's name and phone are used only to check that your lawyer has "
+            "not advised them. Needed only if you fill in these fields; you can withdraw it "
+            "under “My data”."
+        ),
+        required=False,
+    )
     needs_interpreter = forms.BooleanField(label=_("I need an interpreter"), required=False)
-    dialect = forms.CharField(
+    dialect = FreeTextField(
         label=_("Dialect or language you prefer (optional)"),
         required=False,
         max_length=100,
     )
-    accessibility_needs = forms.CharField(
+    accessibility_needs = FreeTextField(
         label=_("Anything that would make the visit easier for you (optional)"),
         help_text=_("For example: wheelchair access, someone to read documents aloud."),
         required=False,
@@ -132,21 +192,35 @@ class DetailsForm(forms.Form):
         error_messages={"required": PRIVACY_REQUIRED},
     )
 
-    def booking_fields(self) -> dict:
-        """The cleaned values that the booking service takes."""
+    def clean(self):
+        data = super().clean()
+        if self.has_matter_details() and not data.get("matter_consent"):
+            self.add_error(
+                "matter_consent",
+                ValidationError(self.matter_consent_required, code="matter_consent"),
+            )
+        return data
+
+    def has_matter_details(self) -> bool:
+        """Whether anything was written about the matter or the other party (cleaned)."""
+        return any(self.cleaned_data.get(name) for name in MATTER_FIELDS)
+
+    def booking_fields(self, *, now: datetime) -> dict:
+        """The cleaned values that the booking service takes; the matter's consent is
+        given ``now`` (when the form is sent to book), and only with details to keep."""
         data = self.cleaned_data
-        return {
+        fields = {
             name: data[name]
             for name in (
-                "summary",
-                "opposing_party",
-                "opposing_party_phone",
+                *MATTER_FIELDS,
                 "needs_interpreter",
                 "dialect",
                 "accessibility_needs",
                 "safe_contact",
             )
         }
+        consented = data["matter_consent"] and self.has_matter_details()
+        return {**fields, "matter_consent_at": now if consented else None}
 
     def other_party_phone_display(self) -> str:
         """The other party's phone as people write it: nationally when Chinese."""

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.forms import FreeTextField
 from booking.models import Status
 
 INVITE_DATE_PAST = _("Choose a date from today on.")
@@ -18,11 +19,12 @@ class OutcomeForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(
+    text = FreeTextField(
         label=_("Private note"),
         help_text=_("Only you see this note, not the office and not another lawyer."),
         required=False,
         max_length=5000,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 
@@ -31,7 +33,7 @@ class FollowUpRequestForm(forms.Form):
     invite_by = forms.DateField(
         label=_("Invite the resident by"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    note_for_office = forms.CharField(
+    note_for_office = FreeTextField(
         label=_("Note for the office (optional)"),
         help_text=_("For example what to bring. The desk reads it: not the matter itself."),
         required=False,

@@ -6,11 +6,20 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from accounts.forms import MobileNumberField
-from booking.forms import BAD_OTHER_PARTY_PHONE, NAME_MAX_LENGTH, OTHER_PARTY_PHONE_REGION
+from booking.forms import (
+    BAD_OTHER_PARTY_PHONE,
+    NAME_MAX_LENGTH,
+    OTHER_PARTY_PHONE_REGION,
+    NameField,
+)
 from booking.models import Lawyer, Office, Topic
 
 NAME_OR_PHONE = _("Enter the mobile number, or the name and village of someone without one.")
 VILLAGE_NEEDED = _("Without a mobile number, enter the village too.")
+WALK_IN_MATTER_CONSENT = _(
+    "Ask the person whether the other party may be kept for the conflict check and tick "
+    "the box, or leave the other party empty."
+)
 NEW_RESIDENT = "new"
 
 
@@ -18,7 +27,8 @@ class ArrivalForm(forms.Form):
     """Who arrived and about what: a mobile number, or a name and village without one.
 
     ``who`` is the desk's answer when residents of the same name exist: one of their
-    ids, or ``NEW_RESIDENT``.
+    ids, or ``NEW_RESIDENT``. The other party is kept only when the person agreed to it
+    (``matter_consent``, separate from the privacy notice).
     """
 
     phone = MobileNumberField(
@@ -28,13 +38,13 @@ class ArrivalForm(forms.Form):
         # Not the desk's own number from the browser's memory.
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
-    name = forms.CharField(
+    name = NameField(
         label=_("Name"),
         required=False,
         max_length=NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    village = forms.CharField(
+    village = NameField(
         label=_("Village"),
         required=False,
         max_length=100,
@@ -44,7 +54,7 @@ class ArrivalForm(forms.Form):
     topic = forms.ModelChoiceField(
         label=_("Area of law"), queryset=Topic.objects.none(), empty_label=None
     )
-    opposing_party = forms.CharField(
+    opposing_party = NameField(
         label=_("Name of the other party (optional)"),
         help_text=_("Used only to make sure the lawyer has not advised them."),
         required=False,
@@ -59,6 +69,14 @@ class ArrivalForm(forms.Form):
         widget=RegionalPhoneNumberWidget(
             region=OTHER_PARTY_PHONE_REGION, attrs={"autocomplete": "off"}
         ),
+    )
+    matter_consent = forms.BooleanField(
+        label=_("The person agrees that the other party is kept for the conflict check."),
+        help_text=_(
+            "Ask separately, only if they named someone: the lawyer who takes them must "
+            "not have advised the other party."
+        ),
+        required=False,
     )
     who = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
 
@@ -77,8 +95,11 @@ class ArrivalForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        data["name"] = data.get("name", "").strip()
-        data["village"] = data.get("village", "").strip()
+        named = data.get("opposing_party") or data.get("opposing_party_phone")
+        if named and not data.get("matter_consent"):
+            self.add_error(
+                "matter_consent", forms.ValidationError(WALK_IN_MATTER_CONSENT, code="consent")
+            )
         if not data.get("phone"):
             if not data["name"]:
                 raise forms.ValidationError(NAME_OR_PHONE, code="name_or_phone")

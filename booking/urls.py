@@ -15,6 +15,7 @@ urlpatterns = [
     path("my/data/", mydata.my_data, name="my_data"),
     path("my/data.json", mydata.my_data_json, name="my_data_json"),
     path("my/data/withdraw/", mydata.withdraw, name="withdraw_consent"),
+    path("my/data/matter/", mydata.withdraw_matter, name="withdraw_matter_consent"),
     path("my/data/delete/", mydata.delete, name="delete_account"),
     path("my/<str:reference>/", mine.appointment, name="appointment"),
     path("my/<str:reference>/calendar.ics", mine.appointment_calendar, name="appointment_ics"),

@@ -127,6 +127,7 @@ def _book(resident: User, lawyer: Lawyer, office: Office, topic: Topic, hour: in
         starts_at=local(TOMORROW, hour),
         mode=Mode.IN_PERSON,
         summary="只给律师看的案情",
+        matter_consent_at=NOW,
         now=NOW,
     )
 

@@ -97,6 +97,7 @@ def test_appointments_are_read_only_and_never_deleted_in_the_admin(
         mode=Mode.IN_PERSON,
         now=NOW,
         summary="私密内容",
+        matter_consent_at=NOW,
     )
     listing = admin_client.get("/admin/booking/appointment/", secure=True)
     assert listing.status_code == HTTPStatus.OK

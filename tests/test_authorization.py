@@ -371,6 +371,9 @@ ROWS: dict[str, tuple[Case, ...]] = {
     "booking:my_data_json": (Case(get=residents_only()),),
     # Changes only by POST (require_POST comes before the sign-in check: 405 for all).
     "booking:withdraw_consent": (Case(get=each(NOT_ALLOWED), post=residents_only(BAD_REQUEST)),),
+    "booking:withdraw_matter_consent": (
+        Case(get=each(NOT_ALLOWED), post=residents_only(BAD_REQUEST)),
+    ),
     "booking:delete_account": (Case(get=each(NOT_ALLOWED), post=residents_only(BAD_REQUEST)),),
     "booking:appointment": (
         Case(get=resident_a_own(), kwargs=appointment_a),

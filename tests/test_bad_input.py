@@ -26,6 +26,7 @@ are raised out of the way (they have tests of their own). The clock stands at NO
 
 import datetime as dt
 import json
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -340,9 +341,13 @@ def world(office, topic, lawyer, resident, desk_user):
     neighbour = UserFactory(display_name="王五")
     villager = UserFactory(display_name="赵六", phone=None, phone_verified=False, village="石门村")
     week_ago = NOW - dt.timedelta(days=7)
-    past = _book(resident, lawyer, local(LAST_FRIDAY, 9), now=week_ago, summary="欠薪")
+    past = _book(
+        resident, lawyer, local(LAST_FRIDAY, 9), now=week_ago, summary="欠薪", matter_consent_at=NOW
+    )
     today = _book(neighbour, lawyer, local(MONDAY, 11))
-    upcoming = _book(resident, lawyer, local(TUESDAY, 9, 30), opposing_party="张三")
+    upcoming = _book(
+        resident, lawyer, local(TUESDAY, 9, 30), opposing_party="张三", matter_consent_at=NOW
+    )
     theirs = _book(neighbour, colleague, local(TUESDAY, 10))
     follow_up = request_follow_up(
         appointment=past, lawyer=lawyer, invite_by=MONDAY + dt.timedelta(days=3)
@@ -612,6 +617,7 @@ def details_form(world, **more) -> st.SearchStrategy:
         dialect=st.sampled_from(["", "湘语"]),
         accessibility_needs=st.sampled_from(["", "轮椅"]),
         safe_contact=ticks,
+        matter_consent=often("on", rarely=["", "false"]),
         privacy_accepted=st.just("on"),
         **more,
     )
@@ -632,6 +638,12 @@ def assert_booked(result: Result, *, resident, data: dict, channel: str, tz) -> 
             start, mode = last(data, "pick").split("|", 1)
     assert local_text(starts_at(appointment), tz) == start
     assert appointment["mode"] == mode
+    # Typed text is kept without hidden characters; the matter's with its own consent.
+    assert_no_hidden_characters(appointment, "summary", "opposing_party", "dialect")
+    assert_no_hidden_characters(appointment, "accessibility_needs")
+    matter = ("summary", "opposing_party", "opposing_party_phone")
+    has_matter = any(appointment[name] for name in matter)
+    assert (appointment["matter_consent_at"] is not None) == has_matter, appointment
     kinds = message_kinds_for(result, appointment["id"])
     assert len(result.diff.new("sms.Message")) == len(kinds), "a message for someone else"
     if resident.phone:
@@ -647,10 +659,22 @@ def assert_booked(result: Result, *, resident, data: dict, channel: str, tz) -> 
     return appointment
 
 
+def assert_no_hidden_characters(row: dict, *names: str) -> None:
+    """No control or format character (accounts/text.py) but line breaks and tabs."""
+    for name in names:
+        hidden = [
+            char
+            for char in row[name] or ""
+            if unicodedata.category(char) in ("Cc", "Cf") and char not in "\n\t"
+        ]
+        assert not hidden, (name, row[name])
+
+
 def assert_only_own_details(result: Result, resident) -> None:
     """The name given on the form and the consent ticked may be saved, nothing else."""
-    for old, _new in result.diff.changed.get("accounts.User", []):
+    for old, new in result.diff.changed.get("accounts.User", []):
         assert old["id"] == resident.pk
+        assert_no_hidden_characters(new, "display_name")
     assert result.diff.fields("accounts.User") <= {"display_name", "consented_at"}
     assert "accounts.User" not in result.diff.added
 
@@ -1263,6 +1287,7 @@ def test_an_arrival_gets_one_number_or_nothing(client, world, data):
             topic=often(str(world.topic.pk), rarely=[str(world.other_topic.pk)]),
             opposing_party=often("", "张三"),
             opposing_party_phone=often("", rarely=OTHER_PARTY_PHONES),
+            matter_consent=often("on", rarely=["", "false"]),
             who=often(
                 bad.MISSING, "new", rarely=[str(world.villager.pk), str(world.lawyer.user.pk)]
             ),
@@ -1280,11 +1305,13 @@ def test_an_arrival_gets_one_number_or_nothing(client, world, data):
             return
         (walk_in,) = result.diff.new("booking.WalkIn")
         assert result.location == f"/desk/queue/?new={walk_in['id']}#number"
+        assert_no_hidden_characters(walk_in, "opposing_party")
         assert walk_in["office_id"] == world.office.pk
         assert str(walk_in["topic_id"]) == last(form, "topic")
         assert walk_in["status"] == "waiting"
         for row in result.diff.new("accounts.User"):
             assert row["id"] == walk_in["resident_id"]
+            assert_no_hidden_characters(row, "display_name", "village")
         for old, _new in result.diff.changed.get("accounts.User", []):
             assert old["id"] == walk_in["resident_id"]
         assert_only(result, "booking.WalkIn", "accounts.User")

@@ -10,8 +10,14 @@ last line of defence: if it fires, the caller gets ``SlotTaken`` like any other 
 a race. The resident's text messages are written to the outbox in the same transaction,
 and the schedule version (booking/pagecache.py) goes up in it: every service that
 changes anyone's free time must bump it.
+
+What a booking keeps of typed text is decided by accounts/text.py: names cleaned, free
+text cleaned, both refused (``TextNotAccepted``) with hidden characters that turn text
+around. What the resident wrote about the matter and the other party is kept only with
+their separate consent (``matter_consent_at``, PIPL art. 29), else ``MatterConsentNeeded``.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -19,16 +25,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.text import TextRefused, clean_name, clean_text
 from booking import selectors
 from booking.conflicts import conflicted_lawyer_ids, normalise_name
 from booking.errors import (
     AlreadyStarted,
     ConflictOfInterest,
     CoolingDown,
+    MatterConsentNeeded,
     NoNumberToCall,
     NotActive,
     SlotNotOffered,
     SlotTaken,
+    TextNotAccepted,
     TooLateToCancel,
     TooManyActiveBookings,
 )
@@ -91,6 +100,26 @@ def _find_offered_slot(
     raise SlotNotOffered()
 
 
+def cleaned(clean: Callable[..., str], value: str, **options) -> str:
+    """``clean(value)`` of accounts/text.py, its refusal as a booking error."""
+    try:
+        return clean(value, **options)
+    except TextRefused as refused:
+        raise TextNotAccepted(refused) from None
+
+
+def consent_for_matter(
+    *, summary: str = "", opposing_party: str = "", opposing_party_phone="", at: datetime | None
+) -> datetime | None:
+    """The consent to keep with these details of the matter: ``at`` when any is given
+    (``MatterConsentNeeded`` without it), else None (nothing to consent to)."""
+    if not (summary or opposing_party or opposing_party_phone):
+        return None
+    if at is None:
+        raise MatterConsentNeeded()
+    return at
+
+
 def _save_in_savepoint(appointment: Appointment, **save_kwargs) -> None:
     try:
         with transaction.atomic():
@@ -131,6 +160,7 @@ def book_appointment(
     dialect: str = "",
     accessibility_needs: str = "",
     safe_contact: bool = False,
+    matter_consent_at: datetime | None = None,
     booked_by=None,
     channel: str = Channel.ONLINE,
     follow_up_of: Appointment | None = None,
@@ -139,10 +169,24 @@ def book_appointment(
     """Book the slot of ``lawyer`` starting at ``starts_at``, if it is offered right now
     and the lawyer has not advised the other party (``ConflictOfInterest``).
 
+    ``matter_consent_at`` is when the resident agreed, on its own, to ``summary`` and the
+    other party being kept; required when any of them is given (``MatterConsentNeeded``),
+    stored only then. Typed text is cleaned, or refused (``TextNotAccepted``).
+
     The normalised names for the conflict check are taken here: the other party's, and
     the resident's from their ``display_name`` as it is now.
     """
     now = now or timezone.now()
+    summary = cleaned(clean_text, summary)
+    opposing_party = cleaned(clean_name, opposing_party)
+    dialect = cleaned(clean_text, dialect, multiline=False)
+    accessibility_needs = cleaned(clean_text, accessibility_needs, multiline=False)
+    matter_consent_at = consent_for_matter(
+        summary=summary,
+        opposing_party=opposing_party,
+        opposing_party_phone=opposing_party_phone,
+        at=matter_consent_at,
+    )
     if mode == Mode.PHONE and not resident.phone:
         raise NoNumberToCall()  # the lawyer would have no one to call
     with transaction.atomic():
@@ -179,6 +223,7 @@ def book_appointment(
             summary=summary,
             opposing_party=opposing_party,
             opposing_party_phone=opposing_party_phone,
+            matter_consent_at=matter_consent_at,
             opposing_party_key=normalise_name(opposing_party),
             resident_name_key=normalise_name(resident.display_name),
             needs_interpreter=needs_interpreter,
@@ -253,9 +298,10 @@ def reschedule_appointment(
 ) -> Appointment:
     """Move a consultation to another offered slot: the new slot is taken or nothing changes.
 
-    The appointment keeps its identity (reference, calendar UID) and its sequence goes up.
-    A move to another lawyer is refused with ``ConflictOfInterest`` when that lawyer
-    advised the other party, as a booking would be.
+    The appointment keeps its identity (reference, calendar UID) and its sequence goes up,
+    and what the resident wrote with the consent they gave for it. A move to another
+    lawyer is refused with ``ConflictOfInterest`` when that lawyer advised the other
+    party, as a booking would be.
     """
     now = now or timezone.now()
     new_lawyer_id = lawyer.pk if lawyer is not None else appointment.lawyer_id

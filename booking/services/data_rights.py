@@ -4,8 +4,15 @@
   structure for the "my data" page and its JSON download. Lawyers' private notes are
   the lawyers' working papers and are not included (the page says so).
 - ``withdraw_consent``: the resident no longer agrees to the privacy notice. Their
-  upcoming consultations are cancelled (without a message: they asked for silence) and
-  they can book again only by agreeing again.
+  upcoming consultations are cancelled (without a message: they asked for silence), what
+  they wrote about those matters is erased, and they can book again only by agreeing
+  again.
+- ``withdraw_matter_consent``: the resident no longer agrees that what they wrote about
+  their matters and the other parties is kept (``Appointment.matter_consent_at``, asked
+  on its own, PIPL art. 29): it is erased from their upcoming consultations, which stay
+  booked. Past consultations keep it until the retention period ends (the office's
+  record of the advice given, and the conflict check's), or until the account is
+  deleted.
 - ``delete_account``: as withdrawing, then every personal detail is erased
   (booking/services/retention.py) and the account closed; consultations stay only as
   the counts of the figures. The access log keeps its rows about them (who at the office
@@ -36,15 +43,40 @@ def record_consent(*, user, now: datetime | None = None) -> None:
         user.save(update_fields=["consented_at"])
 
 
-def _cancel_upcoming(user, *, now: datetime) -> int:
-    upcoming = Appointment.objects.filter(resident=user, status=Status.BOOKED, starts_at__gt=now)
+# What erasing the details of a matter empties (the consent goes with them).
+MATTER_DETAILS = {
+    "summary": "",
+    "opposing_party": "",
+    "opposing_party_phone": "",
+    "opposing_party_key": "",
+    "matter_consent_at": None,
+}
+
+
+def _upcoming(user, *, now: datetime):
+    return Appointment.objects.filter(resident=user, status=Status.BOOKED, starts_at__gt=now)
+
+
+def _with_matter_details(appointments):
+    return appointments.exclude(
+        summary="", opposing_party="", opposing_party_phone="", matter_consent_at__isnull=True
+    )
+
+
+def _cancel_upcoming(user, *, now: datetime, erase_matter: bool = False) -> int:
+    upcoming = _upcoming(user, now=now)
     lock_lawyers(*upcoming.values_list("lawyer_id", flat=True))
     cancelled = 0
     for appointment in upcoming.select_for_update(of=("self",)):
         appointment.status = Status.CANCELLED
         appointment.cancelled_at = now
         appointment.sequence += 1
-        appointment.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        fields = ["status", "cancelled_at", "sequence", "updated_at"]
+        if erase_matter:
+            for name, value in MATTER_DETAILS.items():
+                setattr(appointment, name, value)
+            fields += MATTER_DETAILS
+        appointment.save(update_fields=fields)
         cancelled += 1
     if cancelled:
         bump_schedule_version()
@@ -52,13 +84,33 @@ def _cancel_upcoming(user, *, now: datetime) -> int:
 
 
 def withdraw_consent(*, user, now: datetime | None = None) -> int:
-    """Withdraw agreement to the privacy notice; how many consultations were cancelled."""
+    """Withdraw agreement to the privacy notice; how many consultations were cancelled
+    (what they said about the matter is erased with them)."""
     now = now or timezone.now()
     with transaction.atomic():
-        cancelled = _cancel_upcoming(user, now=now)
+        cancelled = _cancel_upcoming(user, now=now, erase_matter=True)
         user.consented_at = None
         user.save(update_fields=["consented_at"])
     return cancelled
+
+
+def count_matter_details_upcoming(*, user, now: datetime | None = None) -> int:
+    """How many upcoming consultations keep something the resident wrote about the
+    matter or the other party (what ``withdraw_matter_consent`` would erase)."""
+    return _with_matter_details(_upcoming(user, now=now or timezone.now())).count()
+
+
+def withdraw_matter_consent(*, user, now: datetime | None = None) -> int:
+    """Erase what the resident wrote about the matter and the other party from their
+    upcoming consultations, which stay booked; how many were changed.
+
+    The lawyer's calendar never shows these details, so nothing else changes.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        upcoming = _with_matter_details(_upcoming(user, now=now))
+        ids = list(upcoming.select_for_update(of=("self",)).values_list("pk", flat=True))
+        return Appointment.objects.filter(pk__in=ids).update(**MATTER_DETAILS, updated_at=now)
 
 
 def delete_account(*, user, now: datetime | None = None) -> None:
@@ -108,6 +160,7 @@ def export_resident_data(*, user) -> dict:
                 "what_it_is_about": appointment.summary,
                 "other_party": appointment.opposing_party,
                 "other_party_phone": str(appointment.opposing_party_phone or ""),
+                "agreed_to_keep_matter_details": when(appointment.matter_consent_at),
                 "needs_interpreter": appointment.needs_interpreter,
                 "dialect": appointment.dialect,
                 "accessibility_needs": appointment.accessibility_needs,

@@ -9,8 +9,10 @@ or writes and records the outcome instead.
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.text import clean_text
 from booking.errors import FollowUpNotOpen, NoMobileNumber
 from booking.models import FollowUp, FollowUpStatus
+from booking.services.appointments import cleaned
 from sms.services import notify_follow_up
 
 
@@ -48,7 +50,7 @@ def close_follow_up(*, follow_up: FollowUp, booked: bool, outcome: str = "") -> 
         if follow_up.status not in (FollowUpStatus.OPEN, FollowUpStatus.INVITED):
             raise FollowUpNotOpen()
         follow_up.status = FollowUpStatus.BOOKED if booked else FollowUpStatus.CLOSED
-        follow_up.outcome = outcome.strip()
+        follow_up.outcome = cleaned(clean_text, outcome, multiline=False)
         follow_up.full_clean()
         follow_up.save(update_fields=["status", "outcome", "updated_at"])
     return follow_up

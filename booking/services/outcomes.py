@@ -98,8 +98,10 @@ def book_follow_up(
     """Book the resident's next consultation with this lawyer; the resident gets an SMS.
 
     The new appointment keeps the resident's needs, other party and contact preference,
-    records the lawyer as the one who booked it, and points to the first one.
+    records the lawyer as the one who booked it, and points to the first one. The other
+    party goes along with the resident's consent to keep it, when they gave one.
     """
+    consented = appointment.matter_consent_at is not None
     if appointment.lawyer_id != lawyer.pk:
         raise NotYourAppointment()
     if appointment.status == Status.CANCELLED:
@@ -111,8 +113,9 @@ def book_follow_up(
         lawyer=lawyer,
         starts_at=starts_at,
         mode=mode,
-        opposing_party=appointment.opposing_party,
-        opposing_party_phone=appointment.opposing_party_phone,
+        opposing_party=appointment.opposing_party if consented else "",
+        opposing_party_phone=appointment.opposing_party_phone if consented else "",
+        matter_consent_at=appointment.matter_consent_at,
         needs_interpreter=appointment.needs_interpreter,
         dialect=appointment.dialect,
         accessibility_needs=appointment.accessibility_needs,

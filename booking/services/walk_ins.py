@@ -27,6 +27,7 @@ from django.db.models import Max, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from accounts.text import clean_name
 from booking.conflicts import conflicted_lawyer_ids, normalise_name
 from booking.errors import BookingError, ConflictOfInterest
 from booking.models import (
@@ -44,7 +45,12 @@ from booking.models import (
     WalkInStatus,
 )
 from booking.pagecache import bump_schedule_version
-from booking.services.appointments import _insert_with_new_reference, lock_lawyers
+from booking.services.appointments import (
+    _insert_with_new_reference,
+    cleaned,
+    consent_for_matter,
+    lock_lawyers,
+)
 
 # A lawyer whose next consultation starts sooner than this cannot take a walk-in.
 MIN_FREE = timedelta(minutes=10)
@@ -233,13 +239,23 @@ def register_walk_in(
     topic: Topic,
     opposing_party: str = "",
     opposing_party_phone: str = "",
+    matter_consent: bool = False,
     by,
     now: datetime,
 ) -> WalkIn:
     """Give ``resident`` the next number of the office's day (1, 2, 3…).
 
-    Refused (``AlreadyWaiting``) when the resident is waiting already today.
+    Refused (``AlreadyWaiting``) when the resident is waiting already today. The other
+    party is kept only when the person agreed to it on its own (``matter_consent``, the
+    desk's tick; else ``MatterConsentNeeded``): the arrival is that moment, which the
+    visit's appointment keeps as its ``matter_consent_at``.
     """
+    opposing_party = cleaned(clean_name, opposing_party)
+    consent_for_matter(  # refuses the other party without the agreement
+        opposing_party=opposing_party,
+        opposing_party_phone=opposing_party_phone,
+        at=now if matter_consent else None,
+    )
     # Serialises the numbers of the office (SQLite: the write transaction does).
     list(Office.objects.select_for_update().filter(pk=office.pk).values_list("pk"))
     day = _local_day(office, now)
@@ -254,7 +270,7 @@ def register_walk_in(
         number=highest + 1,
         resident=resident,
         topic=topic,
-        opposing_party=opposing_party.strip(),
+        opposing_party=opposing_party,
         opposing_party_phone=opposing_party_phone or "",
         arrived_at=now,
         registered_by=by,
@@ -322,6 +338,12 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appoi
         status=Status.ATTENDED,
         opposing_party=walk_in.opposing_party,
         opposing_party_phone=walk_in.opposing_party_phone,
+        # Kept with the other party only if the person agreed (register_walk_in).
+        matter_consent_at=consent_for_matter(
+            opposing_party=walk_in.opposing_party,
+            opposing_party_phone=walk_in.opposing_party_phone,
+            at=walk_in.arrived_at,
+        ),
         opposing_party_key=normalise_name(walk_in.opposing_party),
         resident_name_key=normalise_name(resident.display_name),
         booked_by=by,

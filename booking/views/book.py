@@ -321,7 +321,7 @@ def details(request, office: str, topic: str):
                 starts_at=start,
                 mode=mode,
                 now=now,
-                **form.booking_fields(),
+                **form.booking_fields(now=now),  # the matter's consent is given now
             )
         except (SlotTaken, SlotNotOffered) as refused:
             error = refused  # with "any lawyer", another one free then may still do

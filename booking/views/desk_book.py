@@ -330,7 +330,7 @@ def _book(*, office, topic, resident, form, choice, conflicted: set[int], user, 
                 booked_by=user,
                 channel=Channel.DESK,
                 now=now,
-                **form.booking_fields(),
+                **form.booking_fields(now=now),  # the desk ticked the matter's consent now
             )
         except (SlotTaken, SlotNotOffered) as refused:
             error = refused  # another lawyer free then may still do

@@ -174,6 +174,7 @@ def queue(request):
                 topic=data["topic"],
                 opposing_party=data["opposing_party"],
                 opposing_party_phone=data["opposing_party_phone"],
+                matter_consent=data["matter_consent"],
                 by=request.user,
                 now=timezone.now(),
             )

@@ -1,4 +1,5 @@
-"""The resident's data rights: see everything, download it, withdraw consent, delete.
+"""The resident's data rights: see everything, download it, withdraw consent (to the
+privacy notice, or only to keeping what they wrote about their matters), delete.
 
 Each change is a POST that must be confirmed by ticking a box, so that a stray click (or
 a forged request, which CSRF already stops) does not close anyone's account.
@@ -15,14 +16,20 @@ from django.views.decorators.http import require_POST
 
 from booking.services.data_rights import (
     as_json,
+    count_matter_details_upcoming,
     delete_account,
     export_resident_data,
     withdraw_consent,
+    withdraw_matter_consent,
 )
 from booking.views.access import resident_required
 
 WITHDRAWN = _("You have withdrawn your agreement. Upcoming consultations cancelled: %(count)d.")
 DELETED = _("Your account and your personal details have been deleted.")
+MATTER_WITHDRAWN = _(
+    "What you wrote about your matter and the other party has been erased from your "
+    "upcoming consultations, which stay booked: %(count)d."
+)
 
 
 class ConfirmForm(forms.Form):
@@ -32,11 +39,13 @@ class ConfirmForm(forms.Form):
     )
 
 
-def _page(request, *, withdraw_form=None, delete_form=None, status=200):
+def _page(request, *, withdraw_form=None, delete_form=None, matter_form=None, status=200):
     context = {
         "data": export_resident_data(user=request.user),
         "withdraw_form": withdraw_form or ConfirmForm(prefix="withdraw"),
         "delete_form": delete_form or ConfirmForm(prefix="delete"),
+        "matter_form": matter_form or ConfirmForm(prefix="matter"),
+        "matter_upcoming": count_matter_details_upcoming(user=request.user),
     }
     return render(request, "booking/my_data.html", context, status=status)
 
@@ -65,6 +74,18 @@ def withdraw(request):
         return _page(request, withdraw_form=form, status=400)
     cancelled = withdraw_consent(user=request.user)
     messages.success(request, WITHDRAWN % {"count": cancelled})
+    return redirect("booking:my_data")
+
+
+@require_POST
+@resident_required
+def withdraw_matter(request):
+    """Erase what the resident wrote about their upcoming consultations' matters."""
+    form = ConfirmForm(request.POST, prefix="matter")
+    if not form.is_valid():
+        return _page(request, matter_form=form, status=400)
+    erased = withdraw_matter_consent(user=request.user)
+    messages.success(request, MATTER_WITHDRAWN % {"count": erased})
     return redirect("booking:my_data")
 
 

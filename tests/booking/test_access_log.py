@@ -34,6 +34,7 @@ def booked(lawyer, resident):
         starts_at=local(NOW.date(), 10),
         mode=Mode.IN_PERSON,
         summary="他欠我三万元",
+        matter_consent_at=NOW,
     )
 
 

@@ -71,10 +71,11 @@ def test_the_agenda_shows_the_days_appointments_with_what_the_lawyer_needs(
         lawyer,
         local(MONDAY, 9),
         summary="欠薪三个月",
+        matter_consent_at=NOW,
         needs_interpreter=True,
         dialect="湘语",
     )
-    theirs = book(colleague, local(MONDAY, 9), summary="别人的事")
+    theirs = book(colleague, local(MONDAY, 9), summary="别人的事", matter_consent_at=NOW)
     tomorrow = book(lawyer, local(TUESDAY, 9))
     agenda = page(as_lawyer, reverse("booking:agenda"))
     assert str(mine.resident) in agenda
@@ -109,7 +110,7 @@ def test_the_agenda_makes_as_many_queries_for_many_appointments(
 
 @pytest.mark.parametrize("name", ["lawyer_appointment", "follow_up_times", "follow_up_confirm"])
 def test_another_lawyers_appointment_is_not_found(client, colleague, lawyer, name):
-    theirs = book(colleague, local(TUESDAY, 9), summary="别人的事")
+    theirs = book(colleague, local(TUESDAY, 9), summary="别人的事", matter_consent_at=NOW)
     client.force_login(lawyer.user)
     assert client.get(detail_url(theirs, name)).status_code == HTTPStatus.NOT_FOUND
     response = client.post(detail_url(theirs, name), {"action": "outcome", "outcome": "attended"})

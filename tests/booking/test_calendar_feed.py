@@ -43,6 +43,7 @@ DETAILS = {
     "dialect": "湘语",
     "accessibility_needs": "轮椅",
     "needs_interpreter": True,
+    "matter_consent_at": NOW,
 }
 
 pytestmark = pytest.mark.usefixtures("plain_http")

@@ -17,6 +17,7 @@ from django.urls import reverse
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from accounts.services import register_resident_at_desk
 from booking import errors, services
 from booking.conflicts import (
     ADVISED_OTHER_PARTY,
@@ -80,7 +81,7 @@ def book(resident, lawyer, start, now=NOW, **extra):
         starts_at=start,
         mode=Mode.IN_PERSON,
         now=now,
-        **extra,
+        **{"matter_consent_at": now, **extra},  # agreed to keep the other party
     )
 
 
@@ -104,6 +105,7 @@ def form_data(start, lawyer=None, **answers) -> dict:
         "summary": "宅基地纠纷",
         "opposing_party": OTHER_PARTY,
         "opposing_party_phone": "",
+        "matter_consent": "on",
         "privacy_accepted": "on",
         **answers,
     }
@@ -166,6 +168,8 @@ def monday_colleague(office, topic):
     [
         ("王五", "王 五"),
         ("王五", "　王五。"),  # ideographic space, Chinese full stop
+        ("王五", "王\u200b五"),  # a zero-width space from a phone keyboard
+        ("王\ufe00五", "王五"),  # a variation selector in the earlier client's name
         ("Wang Wu", "ＷＡＮＧ　ｗｕ"),  # full width, other case
         ("阿卜杜·热合曼", "阿卜杜 热合曼"),  # middle dot of a transcribed name
     ],
@@ -278,6 +282,28 @@ def test_the_service_refuses_a_lawyer_who_advised_the_other_party(resident, lawy
         assert refused.value.message == errors.CONFLICT_OF_INTEREST
         assert OTHER_PARTY not in refused.value.message
     assert not Appointment.objects.filter(resident=resident).exists()
+
+
+INVISIBLE = ["\u200b", "\u2060", "\ufeff", "\u00ad", "\u202a", "\u3164", "\ufe00", "\u034f"]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_another_party_named_with_an_invisible_character_inside_is_the_plain_name(
+    resident, lawyer, other_party, invisible
+):
+    advise(lawyer, other_party)
+    with pytest.raises(errors.ConflictOfInterest):
+        book(resident, lawyer, local(TUESDAY, 9), opposing_party=f"王{invisible}五")
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_a_client_registered_with_an_invisible_character_inside_is_matched_by_the_plain_name(
+    resident, lawyer, invisible
+):
+    earlier = register_resident_at_desk(name=f"王{invisible}五", village="石门村")
+    assert advise(lawyer, earlier).resident_name_key == OTHER_PARTY
+    with pytest.raises(errors.ConflictOfInterest):
+        book(resident, lawyer, local(TUESDAY, 9), opposing_party=OTHER_PARTY)
 
 
 def test_the_service_stores_the_normalised_names(resident, lawyer):
@@ -461,6 +487,11 @@ SEPARATORS = [
     '"',
     "“",
     "”",
+    # Invisible: format characters, fillers, variation selectors (accounts/text.py).
+    *INVISIBLE,
+    "\u2066",
+    "\u202e",
+    "\U000e0100",
 ]
 NAMES = st.text(
     alphabet=st.sampled_from("王五李四张三阿卜杜热合曼abcdefxyzABCXYZ0123456789é"), min_size=1
@@ -516,6 +547,7 @@ def test_full_width_and_case_do_not_matter(text):
         (" 王 五 ", "王五"),
         ("阿卜杜·热合曼", "阿卜杜热合曼"),
         ("ＡＢＣ有限公司", "abc有限公司"),
+        ("王\u3164五\ufe0f", "王五"),  # a Hangul filler and an emoji variation selector
         ("Zhang San, Jr.", "zhangsanjr"),
         ("王五先生", "王五先生"),  # titles are not guessed away
         ("……", ""),

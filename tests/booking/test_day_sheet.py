@@ -106,6 +106,7 @@ def test_the_desk_sees_what_it_needs_and_never_the_matter(at_desk, lawyer):
         summary=MATTER,
         opposing_party=OTHER_PARTY,
         opposing_party_phone="+8613800001111",
+        matter_consent_at=NOW,
         needs_interpreter=True,
         dialect="湘语",
         accessibility_needs="轮椅",

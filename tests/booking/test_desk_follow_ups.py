@@ -34,6 +34,7 @@ def follow_up_for(lawyer, *, resident=None, invite_by=MONDAY + dt.timedelta(days
         starts_at=local(MONDAY, 10),
         mode=Mode.IN_PERSON,
         summary="不该让窗口看到的案情",
+        matter_consent_at=NOW,
     )
     return request_follow_up(
         appointment=appointment, lawyer=lawyer, invite_by=invite_by, note_for_office="带合同"

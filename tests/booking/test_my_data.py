@@ -31,6 +31,7 @@ def booked(lawyer, resident):
         mode=Mode.IN_PERSON,
         summary="他欠我三万元",
         opposing_party="王五",
+        matter_consent_at=NOW,
     )
     record_access(viewer=lawyer.user, appointments=[appointment], place="appointment",
                   details=["name", "summary"], ip="10.0.0.1")  # fmt: skip

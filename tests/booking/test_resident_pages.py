@@ -30,6 +30,7 @@ DETAILS = {
     "opposing_party_phone": "0731-8765 4321",
     "dialect": "湘语",
     "accessibility_needs": "",
+    "matter_consent": "on",
     "privacy_accepted": "on",
 }
 

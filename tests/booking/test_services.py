@@ -29,7 +29,15 @@ def book(resident, lawyer, office, topic, start, mode=Mode.IN_PERSON, now=NOW, *
 
 
 def test_booking_an_offered_slot_creates_a_booked_appointment(resident, lawyer, office, topic):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 9, 30), summary="欠薪")
+    appointment = book(
+        resident,
+        lawyer,
+        office,
+        topic,
+        local(TUESDAY, 9, 30),
+        summary="欠薪",
+        matter_consent_at=NOW,
+    )
     appointment.refresh_from_db()
     assert appointment.status == Status.BOOKED
     assert appointment.ends_at - appointment.starts_at == dt.timedelta(minutes=30)

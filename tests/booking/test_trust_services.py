@@ -140,6 +140,7 @@ def personal(**extra):
         "dialect": "湘方言",
         "accessibility_needs": "轮椅",
         "needs_interpreter": True,
+        "matter_consent_at": NOW,  # agreed on its own to keep the matter's details
         **extra,
     }
 
@@ -199,7 +200,8 @@ def test_each_office_keeps_details_for_its_own_period(lawyer):
 
 def test_the_export_holds_everything_about_the_resident_and_nothing_of_others(lawyer, resident):
     mine = book(lawyer, resident, **personal())
-    book(lawyer, UserFactory(display_name="别人"), hour=11, summary="别人的事")
+    others = UserFactory(display_name="别人")
+    book(lawyer, others, hour=11, summary="别人的事", matter_consent_at=NOW)
     AppointmentNote.objects.create(appointment=mine, author=lawyer, text="律师的工作笔记")
     record_access(viewer=lawyer.user, appointments=[mine], place="appointment",
                   details=["name", "summary"], ip="10.0.0.1")  # fmt: skip

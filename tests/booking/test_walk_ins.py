@@ -107,7 +107,7 @@ def test_taking_someone_makes_an_attended_walk_in_that_holds_the_lawyers_time(
 ):
     office.min_notice_minutes = 0
     office.save()
-    walk_in = arrive(office, desk_user, topic=topic, opposing_party="王五")
+    walk_in = arrive(office, desk_user, topic=topic, opposing_party="王五", matter_consent=True)
     now = local(MONDAY, 8, 50) + dt.timedelta(seconds=27)
 
     def starts():
@@ -225,7 +225,7 @@ def test_a_lawyer_who_advised_the_other_party_is_refused_neutrally(
     office, topic, lawyer, desk_user
 ):
     booked_at(lawyer, 11, resident=UserFactory(display_name="王五"))
-    walk_in = arrive(office, desk_user, topic=topic, opposing_party="王 五")
+    walk_in = arrive(office, desk_user, topic=topic, opposing_party="王 五", matter_consent=True)
     with pytest.raises(service.WalkInConflict) as refused:
         take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 9))
     assert refused.value.message == str(service.WALK_IN_CONFLICT)

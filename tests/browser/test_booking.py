@@ -1,7 +1,8 @@
 """Booking in a real browser, on the phone, in Chinese: every step through the pages.
 
-A new resident books (signing in on the way with the code from the SMS outbox), sees
-the booking, moves it and cancels it. A second browser takes a time first; the first
+A new resident books (signing in on the way with the code from the SMS outbox; what
+they write about the matter needs its own tick), sees the booking, moves it and cancels
+it. A second browser takes a time first; the first
 resident is offered the nearest free times. A resident who names a party that a lawyer
 advised is offered only other lawyers' times. Without JavaScript the booking completes.
 Every page of the way is checked: Chinese, no horizontal scroll at 360 px, no serious
@@ -15,6 +16,7 @@ import pytest
 from playwright.sync_api import Page
 
 from booking.errors import CONFLICT_OF_INTEREST
+from booking.forms import MATTER_CONSENT_REQUIRED
 from booking.models import Appointment, Status
 from booking.services import book_appointment
 from sms.models import Kind, Message
@@ -98,6 +100,11 @@ def fill_details_and_confirm(page: Page, request_log) -> None:
     page.fill("#id_opposing_party_phone", "0731-8765 4321")
     page.check("#id_privacy_accepted")
     click(page, "button[value=review]")
+    # The privacy notice's tick does not cover the matter: it is asked on its own.
+    assert str(MATTER_CONSENT_REQUIRED) in page.inner_text("main")
+    check(page, request_log)
+    page.check("#id_matter_consent")
+    click(page, "button[value=review]")
     check(page, request_log)
     summary = page.inner_text("main")
     assert "李四" in summary and "王五" in summary and "0731 8765 4321" in summary
@@ -162,6 +169,7 @@ def test_a_time_taken_in_another_browser_leads_to_the_nearest_free_ones(
     sign_in_on_the_way(first, request_log)
     first.fill("#id_name", "李四")
     first.fill("#id_summary", "工资被拖欠")
+    first.check("#id_matter_consent")
     first.check("#id_privacy_accepted")
     click(first, "button[value=review]")
 
@@ -228,13 +236,14 @@ def test_a_lawyer_who_advised_the_other_party_is_not_booked(
         starts_at=earlier,
         mode="in_person",
         now=earlier - dt.timedelta(days=1),
-    )
+    )  # 王五 wrote nothing about their matter
     Appointment.objects.filter(pk=advised.pk).update(status=Status.ATTENDED)
     page.goto(f"{live_server.url}/book/{office_hours.slug}/family/")
     choose_tuesday_at(page, "10:00")
     sign_in_on_the_way(page, request_log)
     page.fill("#id_name", "李四")
     page.fill("#id_opposing_party", "王 五")
+    page.check("#id_matter_consent")
     page.check("#id_privacy_accepted")
     click(page, "button[value=review]")
     check(page, request_log)

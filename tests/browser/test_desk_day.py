@@ -45,6 +45,7 @@ def day(lawyer, office, topic):
                 starts_at=local(MONDAY, hour),
                 mode=mode,
                 summary="邻居家扩建房屋占用了我家的宅基地",
+                matter_consent_at=NOW,
                 needs_interpreter=True,
                 dialect="湘语（长沙话）",
                 accessibility_needs="需要轮椅通道，并请人帮忙念材料" * 2,

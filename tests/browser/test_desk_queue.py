@@ -37,6 +37,7 @@ def test_the_desk_runs_the_walk_in_queue_from_the_phone(
     click(page, "#staff-sign-in button")
     check(page, request_log)
 
+    page.check("#id_matter_consent")  # the person agreed to keep the other party
     register(page, phone="139 1234 5678", name="欧阳娜娜" * 3, opposing_party="王五")
     check(page, request_log)
     assert page.inner_text("#number .queue-number") == "001"

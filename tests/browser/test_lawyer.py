@@ -42,6 +42,7 @@ def day(lawyer, office, topic):
                 starts_at=local(MONDAY, hour, minute),
                 mode=Mode.IN_PERSON,
                 summary="邻居家扩建房屋占用了我家的宅基地，村委会调解了两次都没有结果。" * 4,
+                matter_consent_at=NOW,
                 needs_interpreter=True,
                 dialect="湘语（长沙话）",
                 accessibility_needs="需要轮椅通道",

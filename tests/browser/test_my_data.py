@@ -29,6 +29,7 @@ def test_a_resident_reads_their_data_and_deletes_the_account(
         starts_at=local(NOW.date(), 10),
         mode=Mode.IN_PERSON,
         summary="邻居占了我家的宅基地，" * 8,
+        matter_consent_at=NOW,
         now=NOW,
     )
     record_access(viewer=lawyer.user, appointments=[appointment], place="appointment",

@@ -127,7 +127,7 @@ def test_cancel_and_reschedule_write_their_own_messages(resident, lawyer, office
 def test_discreet_residents_get_discreet_texts_whatever_the_matter(resident, lawyer, office, topic):
     book(
         resident, lawyer, office, topic, local(WEDNESDAY, 10), safe_contact=True,
-        summary="丈夫家暴，想离婚", opposing_party="张三",
+        summary="丈夫家暴，想离婚", opposing_party="张三", matter_consent_at=NOW,
     )  # fmt: skip
     for message in Message.objects.all():
         assert message.template.endswith("_safe")
@@ -140,7 +140,7 @@ def test_discreet_residents_get_discreet_texts_whatever_the_matter(resident, law
 def test_texts_never_carry_the_matter(resident, lawyer, office, topic):
     book(
         resident, lawyer, office, topic, local(WEDNESDAY, 10), summary="丈夫家暴，想离婚",
-        opposing_party="张三",
+        opposing_party="张三", matter_consent_at=NOW,
     )  # fmt: skip
     for message in Message.objects.all():
         text = build_sms(message).text

@@ -252,6 +252,7 @@ class Command(BaseCommand):
                 starts_at=slot.start,
                 mode=slot.mode,
                 summary=SUMMARIES[topic.code],
+                matter_consent_at=now,  # the resident ticked that it may be kept
                 dialect=rng.choice(["", "", "湘方言"]),
                 now=now,
                 **({"booked_by": desk, "channel": Channel.DESK} if rng.random() < 0.3 else {}),
@@ -337,6 +338,7 @@ class Command(BaseCommand):
                     mode=rule.mode,
                     status=status,
                     summary=SUMMARIES[topic.code],
+                    matter_consent_at=created,
                     resident_name_key=normalise_name(resident.display_name),
                     channel=channel,
                     booked_by=desk if channel in (Channel.DESK, Channel.WALK_IN) else None,
