@@ -5,6 +5,7 @@ The embedded default is a SQLite file under ``var/``; production sets ``DATABASE
 fallback secret: a missing ``SECRET_KEY`` stops the process at start.
 """
 
+import ipaddress
 import json
 import os
 import tempfile
@@ -207,8 +208,16 @@ SMS_CODES_PER_IP_PER_HOUR = env_int("SMS_CODES_PER_IP_PER_HOUR", 20)
 SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 120)
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)
 SMS_RECOVER_SECONDS = env_int("SMS_RECOVER_SECONDS", 60)
-# The secret path segment of the providers' delivery-report callbacks.
+# The secret path segment of the providers' delivery-report callbacks (kept out of the
+# logs: config/log_redaction.py). Neither provider signs its reports, so this and the
+# optional allow-list below are what keep a forged report out.
 SMS_CALLBACK_TOKEN = os.environ.get("SMS_CALLBACK_TOKEN", "")
+# The providers' addresses, as CIDR, comma-separated ("47.100.0.0/16,2408:4000::/32"):
+# reports from anywhere else are refused. Empty: any address (the token still holds).
+SMS_CALLBACK_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(network, strict=False))  # a wrong entry stops the start
+    for network in env_list("SMS_CALLBACK_ALLOWED_NETWORKS")
+]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -374,9 +383,20 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# One handler, which takes the secrets that travel in URLs (the SMS callback token, a
+# feed's secret) out of every line (config/log_redaction.py). Django's own loggers lose
+# the handlers of its default configuration and write here too: "django.request" logs
+# the path of every 4xx and 5xx, the development server every request line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "config.log_redaction.RedactSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        name: {"handlers": [], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True}
+        for name in ("django", "django.server")
+    },
 }

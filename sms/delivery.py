@@ -6,16 +6,24 @@ How no message is lost:
   it in the same transaction). The task only carries the row's id; the row is the truth.
 - A worker claims a row if it is QUEUED and due, or SENDING with an expired lease (its
   worker died mid-send): SENDING, ``attempts + 1``, ``lease_expires_at = now + lease``,
-  committed before the provider is called. ``deliver_due`` picks rows in a short
-  transaction with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; on SQLite the
+  the backend it goes through and, on the first claim, ``out_id`` (random, our id at the
+  provider), committed before the provider is called. ``deliver_due`` picks rows in a
+  short transaction with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; on SQLite the
   ``IMMEDIATE`` transaction serialises writers); ``deliver(id)``, which names its row,
   claims it with one conditional UPDATE (two fewer round trips per message).
+- A delivery report is matched on ``out_id`` or the provider's own id (sms/reports.py),
+  and only for a row handed to that provider, so a message the provider accepted while
+  its worker died or timed out is still settled by its report.
 - The outcome is written by one UPDATE filtered on ``(pk, status=SENDING, attempts=n)``.
   ``attempts`` only grows, so that pair is a fencing token: a worker that outlived its
   lease finds the row claimed again (``attempts`` is higher) and writes nothing.
 - A retry (temporary error with exponential backoff and jitter, or quiet hours) writes the
   row back to QUEUED with a later ``not_before`` and enqueues the next task in the same
   transaction. After ``SMS_MAX_ATTEMPTS`` claims the row is FAILED, with the last error.
+- A timeout is different: the provider may have the message. The row stays SENDING (it
+  was handed to the provider; only such rows take reports) with its lease running to the
+  retry time, and the next task is enqueued for then. A report arriving meanwhile settles
+  it and the retry finds nothing to claim; without one it is claimed and sent again.
 - Django tasks have no lease: a worker killed during a task leaves the task RUNNING for
   ever and the row QUEUED (killed before the claim) or SENDING (after it). ``recover``
   finds both — QUEUED and due without a ready task, SENDING with an expired lease — and
@@ -30,8 +38,9 @@ Known limits:
 
 - At least once, not exactly once. A worker killed after the provider accepted a message
   and before the row was marked SENT leaves a SENDING row that is sent again once its
-  lease has expired. Providers that honour the idempotency key drop the repeat; others
-  deliver it twice (tests/sms/test_worker_crash.py measures how often).
+  lease has expired, unless its delivery report arrived first. Providers that honour the
+  idempotency key drop the repeat; others deliver it twice
+  (tests/sms/test_worker_crash.py measures how often).
 - A backend call slower than the lease lets a second worker send the same row while the
   first is still waiting; the first worker's outcome is then discarded (logged).
 - A message reclaimed after an expired lease waits for the lease and the next recovery
@@ -42,6 +51,7 @@ Known limits:
 import datetime as dt
 import logging
 import random
+import secrets
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -61,6 +71,8 @@ RETRY_CAP = dt.timedelta(hours=1)
 # At most this many rows are recovered per sweep; the next sweep takes the rest.
 RECOVER_BATCH = 1_000
 GAVE_UP = "gave up after {attempts} attempts"
+#: Temporary error codes after which the provider may have accepted the message.
+OUTCOME_UNKNOWN = frozenset({"timeout"})
 
 QUEUED, SENDING, SENT = MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT
 FAILED, SKIPPED = MessageStatus.FAILED, MessageStatus.SKIPPED
@@ -99,9 +111,24 @@ def locked(queryset: QuerySet[Message]) -> QuerySet[Message]:
     return queryset.select_for_update(skip_locked=True)
 
 
+def new_out_id() -> str:
+    """Our id for a message at the provider: random, so that no one can name it unseen."""
+    return secrets.token_hex(16)
+
+
+def backend_name() -> str:
+    """The configured backend as ``Message.backend`` records it (module and class)."""
+    try:
+        backend = type(get_shared_backend())
+    except Exception:  # a misconfigured backend: the send itself reports the error
+        return settings.SMS_BACKEND[:100]
+    return f"{backend.__module__}.{backend.__qualname__}"[:100]
+
+
 def _claim_next() -> Message | None:
     """Claim the next row for ``deliver_due``: abandoned ones first, then the oldest due."""
     now = timezone.now()
+    backend = backend_name()
     with transaction.atomic():
         message = locked(lease_expired(now)).first() or locked(due(now)).first()
         if message is None:
@@ -109,7 +136,13 @@ def _claim_next() -> Message | None:
         message.status = SENDING
         message.attempts += 1
         message.lease_expires_at = now + lease()
-        message.save(update_fields=["status", "attempts", "lease_expires_at", "updated_at"])
+        message.backend = backend
+        message.out_id = message.out_id or new_out_id()
+        message.save(
+            update_fields=[
+                "status", "attempts", "lease_expires_at", "backend", "out_id", "updated_at"
+            ]
+        )  # fmt: skip
     return message
 
 
@@ -119,9 +152,10 @@ def _record(message: Message, **fields) -> bool:
     It is not when the lease expired and another worker claimed the row, or when a
     delivery report (sms/reports.py) settled it first; either outcome stands.
     """
+    fields = {"lease_expires_at": None, "updated_at": timezone.now(), **fields}
     written = Message.objects.filter(
         pk=message.pk, status=SENDING, attempts=message.attempts
-    ).update(lease_expires_at=None, updated_at=timezone.now(), **fields)
+    ).update(**fields)
     if not written:
         logger.warning(
             "SMS %s changed during attempt %s (lease expired, or a delivery report came "
@@ -147,11 +181,25 @@ def _requeue(message: Message, *, at: dt.datetime, **fields) -> str | None:
     return QUEUED
 
 
-def _retry_or_fail(message: Message, *, error: str, now: dt.datetime) -> str | None:
+def _await_report(message: Message, *, at: dt.datetime, error: str) -> str | None:
+    """Keep the row SENDING, its lease running to ``at``, and try again then."""
+    with transaction.atomic():
+        if not _record(message, status=SENDING, lease_expires_at=at, not_before=at, error=error):
+            return None
+        _enqueue(message.pk, at)
+    return SENDING
+
+
+def _retry_or_fail(
+    message: Message, *, error: str, now: dt.datetime, unknown: bool = False
+) -> str | None:
     if message.attempts >= max_attempts():
         error = f"{GAVE_UP.format(attempts=message.attempts)}: {error}"
         return FAILED if _record(message, status=FAILED, error=error) else None
-    return _requeue(message, at=now + retry_delay(message.attempts), error=error)
+    at = now + retry_delay(message.attempts)
+    if unknown:
+        return _await_report(message, at=at, error=error)
+    return _requeue(message, at=at, error=error)
 
 
 def _send(message: Message) -> str | None:
@@ -184,7 +232,8 @@ def _send(message: Message) -> str | None:
         failed = _record(message, status=FAILED, error=str(error))
         return FAILED if failed else None
     except TemporaryError as error:
-        return _retry_or_fail(message, error=str(error), now=timezone.now())
+        unknown = error.code in OUTCOME_UNKNOWN
+        return _retry_or_fail(message, error=str(error), now=timezone.now(), unknown=unknown)
     except Exception as error:
         # A bug or an error the backend did not classify: retried like a temporary one,
         # so that a fix deployed within the retries still delivers the message.
@@ -195,17 +244,18 @@ def _send(message: Message) -> str | None:
         message,
         status=SENT,
         provider_message_id=result.provider_message_id,
-        backend=f"{type(backend).__module__}.{type(backend).__qualname__}"[:100],
         sent_at=timezone.now(),
         error="",
     )
     return SENT if sent else None
 
 
-# What a worker may claim: QUEUED and due, or SENDING past its lease.
+# What a worker may claim: QUEUED and due, or SENDING past its lease. ``out_id`` is made
+# on the first claim and kept: a report of an earlier attempt still finds the row.
 _CLAIM_SQL = f"""
     UPDATE {Message._meta.db_table}
-    SET status = %s, attempts = attempts + 1, lease_expires_at = %s, updated_at = %s
+    SET status = %s, attempts = attempts + 1, lease_expires_at = %s, updated_at = %s,
+        backend = %s, out_id = CASE WHEN out_id = '' THEN %s ELSE out_id END
     WHERE id = %s
       AND ((status = %s AND not_before <= %s) OR (status = %s AND lease_expires_at < %s))
     RETURNING *
@@ -215,7 +265,8 @@ _CLAIM_SQL = f"""
 def deliver(message_id: int) -> str | None:
     """Deliver one message if it is due and no live worker holds it.
 
-    Returns its new status (SENT, QUEUED for a retry, SKIPPED, FAILED), or None when there
+    Returns its new status (SENT, QUEUED for a retry, SENDING when a timeout left it
+    waiting for a report until its retry, SKIPPED, FAILED), or None when there
     was nothing to do: not due yet, already done, held by another worker, or the lease
     was lost before the outcome could be written.
     """
@@ -228,8 +279,8 @@ def deliver(message_id: int) -> str | None:
     claimed = list(
         Message.objects.raw(
             _CLAIM_SQL,
-            [SENDING, adapt(now + lease()), adapt(now), message_id,
-             QUEUED, adapt(now), SENDING, adapt(now)],
+            [SENDING, adapt(now + lease()), adapt(now), backend_name(), new_out_id(),
+             message_id, QUEUED, adapt(now), SENDING, adapt(now)],
         )
     )  # fmt: skip
     if not claimed:

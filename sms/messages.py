@@ -69,4 +69,5 @@ def build_sms(message) -> OutgoingSMS:
         language=message.language,
         idempotency_key=message.idempotency_key,
         safe_contact=message.template.endswith("_safe"),
+        out_id=message.out_id,
     )

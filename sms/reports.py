@@ -6,30 +6,48 @@ functions turn a batch into ``DeliveryReport`` objects (pure, no database) and
 
 Rules:
 
-- A row is matched on its provider id (Alibaba ``biz_id``, Tencent ``sid``); an Alibaba
-  report may also match on ``out_id``, the idempotency key, which finds a message whose
-  send timed out in the worker although Alibaba accepted it.
+- A report is matched on the provider's own id for the message (Alibaba ``biz_id``,
+  Tencent ``sid``) or, for Alibaba, on its ``out_id``: ``Message.out_id``, random, made
+  by the worker before the message goes out and sent only to the provider. It finds a
+  message whose send timed out in the worker although Alibaba accepted it. The
+  idempotency key (``reminder-24h:<id>:<seq>``, guessable) is never matched.
+- Only a row handed to that very provider is settled: status SENDING or SENT, and
+  ``backend`` the provider's backend. A report naming a row in any other state (a
+  queued reminder, a message sent through another provider) is refused: nothing
+  changes, and a ``callback_refused`` security event says which rows, by number.
 - Only a row not settled yet changes: DELIVERED and FAILED are final, so a late,
   repeated or contradicting report does not flip them.
 - A report for an id this outbox does not know (another system on the same account, a row
   deleted since) is ignored; the provider is still told the batch arrived, so that it does
   not push it again and again.
+- Neither provider signs its reports: Alibaba's SmsReport push is a bare JSON array
+  (help.aliyun.com/document_detail/101867.html) and Tencent's status callback likewise
+  (tencentcloud.com/document/api/382/43547); neither documents a signature header.
+  What protects the callbacks is the secret URL (``SMS_CALLBACK_TOKEN``), the optional
+  allow-list of addresses (``SMS_CALLBACK_ALLOWED_NETWORKS``), and the matching above: a
+  forged report can settle only a message already handed to that provider.
 
-Known limit: Alibaba gives every number of a batch send the same ``biz_id``; the backends
-send one number per request, so here an id names one message.
+Known limits: Alibaba gives every number of a batch send the same ``biz_id``; the backends
+send one number per request, so here an id names one message. Tencent's report carries
+no context of ours, so a Tencent send that timed out cannot be settled by its report.
+A backend is recognised by its module and class name: a subclass configured under
+another name is not taken for the provider's.
 """
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sms.models import Message, MessageStatus
+from accounts.models import SecurityEvent, SecurityEventKind
+from sms.models import Message, MessageStatus, mask_number
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +55,16 @@ logger = logging.getLogger(__name__)
 PROVIDER_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 PROVIDER_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 FINAL_STATUSES = (MessageStatus.DELIVERED, MessageStatus.FAILED)
+#: A report may settle only rows in these states: handed to the provider, not settled.
+HANDED_TO_PROVIDER = (MessageStatus.SENDING, MessageStatus.SENT)
+
+# Why a callback request was refused (security event details; never the token itself).
+WRONG_TOKEN = "wrong token"  # noqa: S105 (a reason, not a secret)
+ADDRESS_NOT_ALLOWED = "right token, from an address not in SMS_CALLBACK_ALLOWED_NETWORKS"
+NOT_HANDED = "report for a message not handed to this provider"
+#: A refused request from one address is written to the security log once in this time
+#: (each one is logged): enough to see an attack, not enough to fill the table.
+REFUSALS_RECORDED_EVERY = 600  # seconds
 
 
 class MalformedReport(ValueError):
@@ -49,7 +77,7 @@ class DeliveryReport:
     delivered: bool
     error: str = ""  # the provider's code and message when not delivered
     at: dt.datetime | None = None  # when the phone received it, as the provider says
-    idempotency_key: str = ""  # Alibaba's out_id, when it is there
+    out_id: str = ""  # Alibaba's out_id: our Message.out_id, when it is there
 
 
 def parse_alibaba(payload) -> list[DeliveryReport]:
@@ -67,7 +95,7 @@ def parse_alibaba(payload) -> list[DeliveryReport]:
                 delivered=success,
                 error="" if success else _error(item.get("err_code"), item.get("err_msg")),
                 at=_time(item.get("report_time")),
-                idempotency_key=_text(item.get("out_id")),
+                out_id=_text(item.get("out_id")),
             )
         )
     return reports
@@ -102,42 +130,64 @@ def parse_tencent(payload) -> list[DeliveryReport]:
 
 @transaction.atomic
 def record_delivery_reports(
-    *, reports: Sequence[DeliveryReport], now: dt.datetime | None = None
+    *,
+    reports: Sequence[DeliveryReport],
+    backend: str,
+    ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> int:
-    """Settle the rows the reports are about; returns how many rows changed."""
+    """Settle the rows the reports are about, if ``backend`` sent them; how many changed.
+
+    ``backend`` is the provider's backend as ``Message.backend`` records it (module and
+    class); ``ip`` the address the batch came from, for the security log.
+    """
     now = now or timezone.now()
     ids = {report.provider_message_id for report in reports if report.provider_message_id}
-    keys = {report.idempotency_key for report in reports if report.idempotency_key}
-    if not ids and not keys:
+    out_ids = {report.out_id for report in reports if report.out_id}
+    if not ids and not out_ids:
         return 0
     # One query, locked in primary-key order: two batches arriving together wait for each
     # other instead of deadlocking, and a worker finishing a send waits for this one.
+    # Rows of another backend are read too, so that a report naming them is seen.
     rows = list(
         Message.objects.select_for_update()
-        .filter(Q(provider_message_id__in=ids) | Q(idempotency_key__in=keys))
+        .filter(Q(provider_message_id__in=ids) | Q(out_id__in=out_ids))
         .order_by("pk")
     )
     by_provider_id: dict[str, list[Message]] = {}
-    by_key: dict[str, Message] = {}
+    by_out_id: dict[str, Message] = {}
     for row in rows:
         if row.provider_message_id:
             by_provider_id.setdefault(row.provider_message_id, []).append(row)
-        by_key[row.idempotency_key] = row
+        if row.out_id:
+            by_out_id[row.out_id] = row
 
     changed = 0
+    refused: list[Message] = []
     for report in reports:
-        targets = by_provider_id.get(report.provider_message_id, [])
-        if not targets and report.idempotency_key in by_key:
-            targets = [by_key[report.idempotency_key]]
+        targets = list(by_provider_id.get(report.provider_message_id, []))
+        by_ours = by_out_id.get(report.out_id) if report.out_id else None
+        if by_ours is not None and by_ours not in targets:
+            targets.append(by_ours)
         for message in targets:
+            if message.status in FINAL_STATUSES:
+                continue  # a repeated or late report: nothing to do, nothing wrong
+            if message.status not in HANDED_TO_PROVIDER or message.backend != backend:
+                refused.append(message)
+                continue
             changed += _settle(message, report, now=now)
-    logger.info("sms delivery reports: %d received, %d rows settled", len(reports), changed)
+    if refused:
+        _record_refused_reports(refused, backend=backend, ip=ip, at=now)
+    logger.info(
+        "sms delivery reports: %d received, %d rows settled, %d refused",
+        len(reports),
+        changed,
+        len(refused),
+    )
     return changed
 
 
 def _settle(message: Message, report: DeliveryReport, *, now: dt.datetime) -> int:
-    if message.status in FINAL_STATUSES:
-        return 0
     fields = ["status", "updated_at"]
     if report.delivered:
         message.status = MessageStatus.DELIVERED
@@ -154,6 +204,50 @@ def _settle(message: Message, report: DeliveryReport, *, now: dt.datetime) -> in
     # full_clean() (a uniqueness query per row) would check nothing that can go wrong.
     message.save(update_fields=fields)
     return 1
+
+
+def _record_refused_reports(
+    messages: list[Message], *, backend: str, ip: str | None, at: dt.datetime
+) -> None:
+    rows = ", ".join(
+        f"{message.pk} ({message.status}"
+        + (f", {_short_backend(message.backend)}" if message.backend != backend else "")
+        + ")"
+        for message in messages
+    )
+    details = f"{NOT_HANDED} ({_short_backend(backend)}): {rows}"
+    logger.warning("sms delivery report refused from %s: %s", ip or "unknown address", details)
+    # The number the first of them was for, masked: who was aimed at, not whom to call.
+    _write_event(identifier=mask_number(messages[0].recipient), ip=ip, details=details, at=at)
+
+
+def record_refused_callback(*, provider: str, reason: str, ip: str | None) -> None:
+    """A callback request refused before any report was read (token or address).
+
+    Logged each time; written to the security log once per address, reason and
+    ``REFUSALS_RECORDED_EVERY`` seconds. Nothing of the URL is kept: it holds the token.
+    """
+    details = f"{provider}: {reason}"
+    logger.warning("sms callback refused from %s: %s", ip or "unknown address", details)
+    seen = hashlib.sha256(f"{ip}|{provider}|{reason}".encode()).hexdigest()[:32]
+    if cache.add(f"sms:callback-refused:{seen}", 1, REFUSALS_RECORDED_EVERY):
+        _write_event(identifier="", ip=ip, details=details, at=timezone.now())
+
+
+def _write_event(*, identifier: str, ip: str | None, details: str, at: dt.datetime) -> None:
+    event = SecurityEvent(
+        kind=SecurityEventKind.CALLBACK_REFUSED,
+        at=at,
+        identifier=identifier,
+        ip=ip,
+        details=details[:300],
+    )
+    event.full_clean()
+    event.save()
+
+
+def _short_backend(path: str) -> str:
+    return path.rsplit(".", 1)[-1] or "no backend"
 
 
 def _items(payload) -> Iterable[dict]:

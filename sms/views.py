@@ -2,8 +2,13 @@
 
 The providers POST a JSON array of reports to a URL configured in their console, which
 carries ``settings.SMS_CALLBACK_TOKEN`` as a path segment: without it (or with the setting
-empty) the URL does not exist (404), so these views answer only the provider. They are
-CSRF-exempt because the caller is a server, not a browser with a session.
+empty) the URL does not exist (404), so these views answer only the provider. Neither
+provider signs its reports (sms/reports.py), so the token is the credential: it is kept
+out of every log line (config/log_redaction.py, gunicorn.conf.py). With
+``SMS_CALLBACK_ALLOWED_NETWORKS`` set, a request from any other address also gets the
+404, token or not. A refused request writes a ``callback_refused`` security event and
+changes nothing. They are CSRF-exempt because the caller is a server, not a browser with
+a session.
 
 Each answers in its provider's documented form ("success" also for reports about unknown
 messages, so that the provider stops pushing them); a body that is not a report batch gets
@@ -11,53 +16,98 @@ HTTP 400 with the provider's failure form. The answers are protocol, read by the
 servers only, so they are not translated.
 """
 
+import ipaddress
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
+from booking.access_log import client_ip
 from config.security import reads_body
-from sms.reports import MalformedReport, parse_alibaba, parse_tencent, record_delivery_reports
+from sms.reports import (
+    ADDRESS_NOT_ALLOWED,
+    WRONG_TOKEN,
+    MalformedReport,
+    parse_alibaba,
+    parse_tencent,
+    record_delivery_reports,
+    record_refused_callback,
+)
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    backend: str  # as Message.backend records the messages sent through it
+    parse: Callable
+    received: dict
+    malformed: dict
+
 
 # Alibaba SmsReport: answer {"code": 0, "msg": "接收成功"}; any other code means "send again".
-ALIBABA_RECEIVED = {"code": 0, "msg": "接收成功"}
-ALIBABA_MALFORMED = {"code": 1, "msg": "malformed report batch"}
+ALIBABA = Provider(
+    name="alibaba",
+    backend="sms.backends.alibaba.AlibabaBackend",
+    parse=parse_alibaba,
+    received={"code": 0, "msg": "接收成功"},
+    malformed={"code": 1, "msg": "malformed report batch"},
+)
 # Tencent status callback: answer {"result": 0, "errmsg": "OK"}.
-TENCENT_RECEIVED = {"result": 0, "errmsg": "OK"}
-TENCENT_MALFORMED = {"result": 1, "errmsg": "malformed report batch"}
+TENCENT = Provider(
+    name="tencent",
+    backend="sms.backends.tencent.TencentBackend",
+    parse=parse_tencent,
+    received={"result": 0, "errmsg": "OK"},
+    malformed={"result": 1, "errmsg": "malformed report batch"},
+)
 
 
-def _receive(
-    request: HttpRequest, token: str, *, parse: Callable, received: dict, malformed: dict
-) -> HttpResponse:
+def address_allowed(ip: str | None) -> bool:
+    """Whether ``ip`` is in ``SMS_CALLBACK_ALLOWED_NETWORKS`` (any address when empty)."""
+    networks = settings.SMS_CALLBACK_ALLOWED_NETWORKS
+    if not networks:
+        return True
+    if ip is None:  # a forwarded header the adapter refused
+        return False
+    address = ipaddress.ip_address(ip)
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in ipaddress.ip_network(network) for network in networks)
+
+
+def _receive(request: HttpRequest, token: str, *, provider: Provider) -> HttpResponse:
     expected = settings.SMS_CALLBACK_TOKEN
-    if not expected or not constant_time_compare(token, expected):
+    if not expected:
+        raise Http404
+    ip = client_ip(request)
+    if not constant_time_compare(token, expected):
+        record_refused_callback(provider=provider.name, reason=WRONG_TOKEN, ip=ip)
+        raise Http404
+    if not address_allowed(ip):
+        record_refused_callback(provider=provider.name, reason=ADDRESS_NOT_ALLOWED, ip=ip)
         raise Http404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        reports = parse(json.loads(request.body))
+        reports = provider.parse(json.loads(request.body))
     # Not JSON, not UTF-8, nested deeper than the parser goes, or not the documented shape.
     except (MalformedReport, ValueError, RecursionError):
-        return JsonResponse(malformed, status=400)
-    record_delivery_reports(reports=reports)
-    return JsonResponse(received, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(provider.malformed, status=400)
+    record_delivery_reports(reports=reports, backend=provider.backend, ip=ip)
+    return JsonResponse(provider.received, json_dumps_params={"ensure_ascii": False})
 
 
 @csrf_exempt
 @reads_body
 def alibaba_reports(request: HttpRequest, token: str) -> HttpResponse:
-    return _receive(
-        request, token, parse=parse_alibaba, received=ALIBABA_RECEIVED, malformed=ALIBABA_MALFORMED
-    )
+    return _receive(request, token, provider=ALIBABA)
 
 
 @csrf_exempt
 @reads_body
 def tencent_reports(request: HttpRequest, token: str) -> HttpResponse:
-    return _receive(
-        request, token, parse=parse_tencent, received=TENCENT_RECEIVED, malformed=TENCENT_MALFORMED
-    )
+    return _receive(request, token, provider=TENCENT)

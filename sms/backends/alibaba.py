@@ -22,8 +22,10 @@ The template code is ``settings.SMS_TEMPLATE_IDS[sms.template]``, read at each s
 parameters go as the ``TemplateParam`` JSON object, every value a string (Alibaba refuses
 numbers with ``isv.INVALID_JSON_PARAM``). Mainland numbers are sent without ``+86``, others
 as country code and number without ``+`` (the format of the ``PhoneNumbers`` parameter).
-The idempotency key goes as ``OutId``, which Alibaba limits to fewer than 256 characters;
-a longer key is sent as its SHA-256, and then no longer matches ``out_id`` in reports.
+Our random id for the message (``sms.out_id``, ``Message.out_id``: 32 hex digits, made
+when the worker first claims the row) goes as ``OutId``, which Alibaba repeats as
+``out_id`` in its delivery report; the idempotency key (``reminder-24h:<id>:<seq>``,
+guessable) is never sent.
 
 Known limits:
 
@@ -31,7 +33,7 @@ Known limits:
   idempotence"), hence ``honours_idempotency_key = False``.
 - A timeout is a ``TemporaryError`` although Alibaba may have accepted the message, so a
   retry can send it twice. Its delivery report still finds the row through ``out_id``
-  (sms/reports.py).
+  (sms/reports.py): the worker keeps such a row SENDING until its retry (sms/delivery.py).
 - The SDK's own retries stay off (no ``retry_options``): one ``send`` is one HTTP
   request, and the delivery worker alone decides about retries.
 - Business errors arrive in an HTTP 200 body with ``Code`` other than ``OK``. Only codes
@@ -56,14 +58,11 @@ from sms.backends.base import (
     SendResult,
     TemplateBackend,
     TemporaryError,
-    fit_key,
 )
 
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
 DEFAULT_REGION = "cn-hangzhou"
 DEFAULT_TIMEOUT = 10.0
-#: ``OutId`` must be shorter than this (Alibaba SMS API reference, SendBatchSms/SendSms).
-OUT_ID_LIMIT = 256
 
 #: Codes after which the same request can never succeed (Alibaba "API错误码",
 #: https://help.aliyun.com/document_detail/101346.html). Everything else is temporary.
@@ -123,7 +122,7 @@ class AlibabaBackend(TemplateBackend):
             phone_numbers=phone_number(sms.to),
             sign_name=self.sign_name(sms),
             template_code=self.template_id(sms.template),
-            out_id=fit_key(sms.idempotency_key, OUT_ID_LIMIT),
+            out_id=sms.out_id or None,  # None: the SDK leaves the parameter out
         )
         if sms.params:
             request.template_param = json.dumps(

@@ -26,6 +26,9 @@ class OutgoingSMS:
     language: str
     idempotency_key: str
     safe_contact: bool = False  # send under the neutral signature, if the provider has one
+    # Our random id for this message at the provider (``Message.out_id``): Alibaba's
+    # OutId, Tencent's SessionContext. Never the idempotency key, which can be guessed.
+    out_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,18 @@ Options (``settings.SMS_OPTIONS`` merged with keyword arguments):
     Seconds allowed for connecting and again for the answer (default 10).
 
 The template id is ``settings.SMS_TEMPLATE_IDS[sms.template]``, read at each send; the
-number goes as E.164 (``+86…``); the idempotency key goes as ``SessionContext`` (under 512
-bytes, else its SHA-256), which Tencent only echoes back.
+number goes as E.164 (``+86…``); our random id for the message (``sms.out_id``) goes as
+``SessionContext``, which Tencent only echoes in its answer: its delivery report
+(tencentcloud.com/document/api/382/43547) carries ``sid``, the ``SerialNo`` of the
+answer, and no context, so a report finds its row by ``sid`` alone. The idempotency key
+is never sent.
 
 Known limits:
 
 - Tencent does not drop a repeated ``SessionContext``, hence ``honours_idempotency_key =
   False``; a timeout is a ``TemporaryError`` although Tencent may have accepted the
-  message, so a retry can send it twice.
+  message, and without a ``SerialNo`` no report can settle it, so the retry sends it
+  again.
 - The result for the number is ``SendStatusSet[0].Code`` in a successful answer ("Ok" or
   an error code); errors about the whole request raise in the SDK. Both are classified
   alike: the codes below condemn this very message (number, template, signature,
@@ -60,14 +64,11 @@ from sms.backends.base import (
     SendResult,
     TemplateBackend,
     TemporaryError,
-    fit_key,
 )
 
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
 DEFAULT_TIMEOUT = 10.0
-#: ``SessionContext`` must be shorter than this many bytes (SendSms API reference).
-SESSION_CONTEXT_LIMIT = 512
 
 #: Codes after which the same request can never succeed (Tencent SMS error codes,
 #: https://cloud.tencent.com/document/api/382/59177, and the SDK's errorcodes.py).
@@ -130,7 +131,8 @@ class TencentBackend(TemplateBackend):
         request.TemplateId = self.template_id(sms.template)
         request.SignName = self.sign_name(sms)
         request.TemplateParamSet = self.template_params(sms)
-        request.SessionContext = fit_key(sms.idempotency_key, SESSION_CONTEXT_LIMIT)
+        if sms.out_id:
+            request.SessionContext = sms.out_id
         try:
             response = self.client.SendSms(request)
         except TencentCloudSDKException as exc:

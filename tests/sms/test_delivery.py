@@ -33,6 +33,7 @@ from sms.services import (
     send_login_code,
 )
 from tests.conftest import NOW, local
+from tests.factories import UserFactory
 from tests.sms import scripted_backend
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +175,7 @@ def test_a_temporary_failure_is_retried_with_backoff_then_sent(clock, provider, 
 
 def test_retries_back_off_exponentially_and_give_up(clock, provider, settings, resident):
     settings.SMS_MAX_ATTEMPTS = 4
-    provider.extend(TemporaryError("timeout", "no answer in 10 s") for _ in range(4))
+    provider.extend(TemporaryError("server_error", "HTTP 503") for _ in range(4))
     code = login_code(resident)
 
     delays = []
@@ -191,9 +192,76 @@ def test_retries_back_off_exponentially_and_give_up(clock, provider, settings, r
     code.refresh_from_db()
     assert code.status == FAILED
     assert code.attempts == 4
-    assert code.error == "gave up after 4 attempts: timeout: no answer in 10 s"
+    assert code.error == "gave up after 4 attempts: server_error: HTTP 503"
     assert deliver(code.pk) is None
     assert sent_keys() == []
+
+
+def test_a_timed_out_send_stays_sending_until_its_retry_then_goes_again(clock, provider, resident):
+    """The provider may have it: the row keeps saying so, and a report could settle it."""
+    provider.append(TemporaryError("timeout", "no answer in 10 s"))
+    code = login_code(resident)
+
+    assert deliver(code.pk) == SENDING
+    code.refresh_from_db()
+    assert (code.status, code.attempts, code.error) == (SENDING, 1, "timeout: no answer in 10 s")
+    assert NOW + dt.timedelta(seconds=15) <= code.lease_expires_at <= NOW + dt.timedelta(seconds=30)
+    assert code.lease_expires_at in ready_tasks(code)
+    assert deliver(code.pk) is None  # not before then
+    assert find_lost(now=timezone.now()) == []
+
+    clock.move_to(code.lease_expires_at + dt.timedelta(seconds=1))
+    assert find_lost(now=timezone.now()) == []  # its task is ready
+    assert deliver(code.pk) == SENT
+    code.refresh_from_db()
+    assert (code.status, code.attempts, code.error) == (SENT, 2, "")
+    assert sent_keys() == [code.idempotency_key]
+
+
+def test_timeouts_until_the_last_attempt_fail_the_message(clock, provider, settings, resident):
+    settings.SMS_MAX_ATTEMPTS = 2
+    provider.extend(TemporaryError("timeout", "no answer in 10 s") for _ in range(2))
+    code = login_code(resident)
+
+    assert deliver(code.pk) == SENDING
+    code.refresh_from_db()
+    clock.move_to(code.lease_expires_at + dt.timedelta(seconds=1))
+    assert deliver(code.pk) == FAILED
+    code.refresh_from_db()
+    assert code.error == "gave up after 2 attempts: timeout: no answer in 10 s"
+
+
+def test_our_id_at_the_provider_is_random_made_before_the_send_and_kept_for_retries(
+    clock, provider, resident
+):
+    seen = []
+
+    def in_flight():
+        seen.append(Message.objects.values_list("out_id", "backend").get(pk=code.pk))
+        return TemporaryError("timeout", "no answer in 10 s")
+
+    provider.append(in_flight)
+    code = login_code(resident)
+    other = login_code(UserFactory())
+    assert code.out_id == ""  # nothing to guess before the first claim
+
+    deliver(code.pk)
+    ((out_id, backend),) = seen
+    assert len(out_id) == 32 and int(out_id, 16) >= 0
+    assert out_id not in code.idempotency_key
+    assert backend == SCRIPTED  # known before the request goes out
+    assert locmem_backend.outbox == []
+    code.refresh_from_db()
+    clock.move_to(code.lease_expires_at + dt.timedelta(seconds=1))
+    assert deliver(code.pk) == SENT
+    assert deliver_due() == 1  # the other one, through the other claim
+
+    assert [sms.out_id for sms in locmem_backend.outbox] == [out_id, row_out_id(other)]
+    assert row_out_id(other) != out_id
+
+
+def row_out_id(message: Message) -> str:
+    return Message.objects.values_list("out_id", flat=True).get(pk=message.pk)
 
 
 def test_backoff_is_capped_at_an_hour():
@@ -445,10 +513,8 @@ def test_a_delivery_report_that_settles_the_row_mid_send_stands(clock, provider,
     code = login_code(resident)
 
     def report_arrives_first():
-        report = DeliveryReport(
-            provider_message_id="", delivered=True, idempotency_key=code.idempotency_key
-        )
-        assert record_delivery_reports(reports=[report]) == 1
+        report = DeliveryReport(provider_message_id="", delivered=True, out_id=row_out_id(code))
+        assert record_delivery_reports(reports=[report], backend=SCRIPTED) == 1
 
     provider.append(report_arrives_first)
     assert deliver(code.pk) is None
@@ -466,14 +532,15 @@ def test_recover_enqueues_tasks_only_for_messages_whose_work_was_lost(
 ):
     lost_task = login_code(resident)
     lose_tasks(lost_task)
-    waiting = login_code(resident)  # its task is ready: the worker will get to it
+    # Each for its own number: one number gets one code a minute.
+    waiting = login_code(UserFactory())  # its task is ready: the worker will get to it
     provider.extend([WorkerKilled(), WorkerKilled()])
-    abandoned = login_code(resident)
+    abandoned = login_code(UserFactory())
     with pytest.raises(WorkerKilled):
         deliver(abandoned.pk)
     lose_tasks(abandoned)
     clock.move_to(NOW + delivery.lease() - dt.timedelta(seconds=30))
-    in_flight = login_code(resident, now=timezone.now())
+    in_flight = login_code(UserFactory(), now=timezone.now())
     with pytest.raises(WorkerKilled):
         deliver(in_flight.pk)
     lose_tasks(in_flight)

@@ -31,6 +31,7 @@ TWILIO = "sms.backends.twilio.TwilioBackend"
 PARAMS = {"date": "12月8日（周二）", "time": "09:30", "reference": "K7Q-2M4"}
 SIGN_NAME = "某某镇司法所"
 SIGN_NAME_SAFE = "预约通知"
+OUT_ID = "3f9a" * 8  # Message.out_id: 32 random hex digits
 FAST_TIMEOUT = 0.2  # seconds; the fake answers late with SLOW
 SLOW = Answer(delay=10)  # cut short when the server closes
 
@@ -43,6 +44,7 @@ def outgoing(**overrides) -> OutgoingSMS:
         "text": "【某某镇司法所】您已预约12月8日（周二）09:30，预约号K7Q-2M4。",
         "language": "zh-hans",
         "idempotency_key": "confirmation:41:1",
+        "out_id": OUT_ID,
     }
     return OutgoingSMS(**{**fields, **overrides})
 
@@ -98,7 +100,7 @@ def test_alibaba_sends_number_signature_template_and_params(provider):
     assert request.query["SignName"] == SIGN_NAME
     assert request.query["TemplateCode"] == "SMS_154950909"
     assert json.loads(request.query["TemplateParam"]) == PARAMS
-    assert request.query["OutId"] == "confirmation:41:1"
+    assert request.query["OutId"] == OUT_ID  # ours, random; never the idempotency key
     assert request.headers["x-acs-action"] == "SendSms"
     assert request.headers["authorization"].startswith(
         "ACS3-HMAC-SHA256 Credential=LTAI5tTestKeyId,"
@@ -204,12 +206,15 @@ def test_alibaba_refused_connection_is_temporary_and_keeps_the_number_out(closed
     assert "13800138000" not in str(error.value)
 
 
-def test_alibaba_long_idempotency_key_is_sent_as_its_hash(provider):
-    provider.answer(alibaba_sent())
+def test_alibaba_never_sends_the_idempotency_key(provider):
+    provider.answer(alibaba_sent(), alibaba_sent())
 
-    alibaba(provider.address).send(outgoing(idempotency_key="k" * 300))
+    alibaba(provider.address).send(outgoing())
+    alibaba(provider.address).send(outgoing(out_id=""))
 
-    assert len(provider.last.query["OutId"]) == 64
+    first, second = provider.requests
+    assert "confirmation:41:1" not in first.query.values()
+    assert "OutId" not in second.query  # no id of ours: none at all
 
 
 def test_alibaba_needs_its_credentials():
@@ -247,13 +252,21 @@ def test_tencent_sends_number_signature_template_and_ordered_params(provider):
         "TemplateId": "SMS_154950909",
         "SignName": SIGN_NAME,
         "TemplateParamSet": ["12月8日（周二）", "09:30", "K7Q-2M4"],  # the order of sms.params
-        "SessionContext": "confirmation:41:1",
+        "SessionContext": OUT_ID,  # ours, random; never the idempotency key
     }
     assert request.headers["x-tc-action"] == "SendSms"
     assert request.headers["x-tc-version"] == "2021-01-11"
     assert request.headers["authorization"].startswith(
         "TC3-HMAC-SHA256 Credential=AKIDtestsecretid/"
     )
+
+
+def test_tencent_without_an_id_of_ours_sends_no_session_context(provider):
+    provider.answer(tencent_status())
+
+    tencent(provider.address).send(outgoing(out_id=""))
+
+    assert "SessionContext" not in provider.last.json()
 
 
 def test_tencent_param_order_option_decides_the_order(provider):
