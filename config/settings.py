@@ -322,11 +322,23 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 # Ours, in the same notation (booking/ratelimit.py): booking, moving and cancelling
-# (POSTs, by residents and the desk), and the calendar feed (a phone polls it a few times
-# an hour; "key" is the feed's key, counted per worker process).
+# (POSTs, by residents and the desk), and the calendar feed.
+# The feed ("key" is the feed's key, counted per worker process) counts only what it
+# builds in full for the right secret: a 304 costs one query and is not counted, and a
+# wrong secret or unknown key never touches the key's budget but the address's
+# "feed_guess" (shared cache, every process). The budget is for one lawyer's clients at
+# their worst: macOS Calendar set to refresh every 5 minutes (12 an hour), an iPhone and
+# an Android app every 15 minutes (4 an hour each) plus a fetch at every wake or
+# pull-to-refresh (a dozen in a busy hour), Outlook.com about every 3 hours and Google
+# every 8-24 hours, each sometimes twice in a row — about 40 in the worst hour, 120
+# leaves room for a lawyer refreshing in a hurry. 600 per address: a cloud calendar
+# fetches every subscriber's feed from a few addresses. 30 wrong guesses an hour per
+# address: more than the devices of a lawyer who made a new address and forgot one
+# (then 429 instead of 404, harmless), and nothing against a 256-bit secret.
 RATE_LIMITS = {
     "book": os.environ.get("RATE_LIMIT_BOOK", "60/10m/ip,12/10m/user"),
-    "feed": os.environ.get("RATE_LIMIT_FEED", "600/h/ip,30/h/key"),
+    "feed": os.environ.get("RATE_LIMIT_FEED", "600/h/ip,120/h/key"),
+    "feed_guess": os.environ.get("RATE_LIMIT_FEED_GUESS", "30/h/ip"),
     # The desk's find/register posts: a busy clerk finds a resident every few minutes;
     # an office's clerks share one address.
     "desk_find": os.environ.get("RATE_LIMIT_DESK_FIND", "30/10m/user,100/h/user,300/h/ip"),

@@ -12,6 +12,12 @@ address of a lawyer who can no longer sign in all answer the same 404. The ETag 
 Last-Modified come from one query (``booking.feeds.get_feed_state``; three when what it
 keeps per process has expired), so a conditional request for an unchanged feed is
 answered 304 before any event is built.
+
+Rate limits (``RATE_LIMITS``, config/settings.py): only a feed built in full for the
+right secret counts, against ``"feed"`` (the key's budget and the address's); a 304 is
+not counted. A wrong secret or an unknown key counts against ``"feed_guess"``, per
+address, and over it answers 429 instead of 404: guessing from one address costs that
+address only, and never uses up the lawyer's real feed.
 """
 
 import qrcode
@@ -127,13 +133,13 @@ def calendar_rotate(request):
 
 @require_safe
 def calendar_feed(request, key: str, secret: str):
-    if not within_limit(request, "feed", key=key):
-        return too_many(request)
     # Django's ``condition`` decorator would read the state once for each validator and
     # add a layer per request: ``get_conditional_response``, which it is built on, is
     # called directly instead, on the hot path of every subscribed calendar.
     state = feeds.get_feed_state(key=key, secret=secret)
     if state is None:
+        if not within_limit(request, "feed_guess"):
+            return too_many(request)
         raise Http404
     host = request.get_host()
     origin = f"{request.scheme}://{host}"
@@ -141,6 +147,8 @@ def calendar_feed(request, key: str, secret: str):
     last_modified = int(state.last_modified.timestamp())
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
+        if not within_limit(request, "feed", key=key):
+            return too_many(request)
         rows = feeds.list_feed_appointments(state)
         body = feeds.lawyer_calendar(state, rows, origin=origin, host=host)
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -716,3 +716,125 @@ def test_any_text_is_escaped_and_folded_so_that_both_parsers_read_it_back(booked
             continue
         assert str(event[name]) == expected, name
         assert getattr(vevent, name.lower()).value == expected, name
+
+
+# Rate limits: only what the right secret costs counts against the lawyer's feed
+
+PHONE, GUESSER, ELSEWHERE = "198.51.100.20", "203.0.113.66", "192.0.2.5"
+
+
+def guess(client, feed: CalendarFeed, ip: str, n: int):
+    wrong = reverse("booking:calendar_feed", kwargs={"key": feed.key, "secret": f"guess{n}"})
+    return client.get(wrong, REMOTE_ADDR=ip)
+
+
+def test_wrong_secrets_never_use_up_the_real_feed(client, feed, booked):
+    """The review's attack: 32 guesses made the real calendar answer 429 for the hour."""
+    answers = {guess(client, feed, GUESSER, n).status_code for n in range(40)}
+
+    assert answers == {HTTPStatus.NOT_FOUND, HTTPStatus.TOO_MANY_REQUESTS}
+    assert client.get(feed_url(feed), REMOTE_ADDR=PHONE).status_code == HTTPStatus.OK
+    # Even from the guessing address: the right secret is not a guess.
+    assert client.get(feed_url(feed), REMOTE_ADDR=GUESSER).status_code == HTTPStatus.OK
+
+
+def test_wrong_guesses_from_one_address_are_refused_for_that_address_only(client, feed):
+    first = [guess(client, feed, GUESSER, n).status_code for n in range(30)]
+    assert first == [HTTPStatus.NOT_FOUND] * 30
+
+    refused = guess(client, feed, GUESSER, 30)
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused["Retry-After"] == "60"
+    unknown_key = client.get("/calendar/nokey/nosecret.ics", REMOTE_ADDR=GUESSER)
+    assert unknown_key.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert guess(client, feed, ELSEWHERE, 31).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.fixture
+def small_budget(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "feed": "600/h/ip,2/h/key"}
+
+
+def test_only_full_answers_count_against_the_key_and_a_304_does_not(
+    client, feed, booked, small_budget
+):
+    etag = client.get(feed_url(feed), REMOTE_ADDR=PHONE)["ETag"]
+    unchanged = [
+        client.get(feed_url(feed), REMOTE_ADDR=PHONE, headers={"if_none_match": etag})
+        for _ in range(10)
+    ]
+    assert {answer.status_code for answer in unchanged} == {HTTPStatus.NOT_MODIFIED}
+
+    assert client.get(feed_url(feed), REMOTE_ADDR=PHONE).status_code == HTTPStatus.OK
+    over = client.get(feed_url(feed), REMOTE_ADDR=ELSEWHERE)
+    assert over.status_code == HTTPStatus.TOO_MANY_REQUESTS  # the key's budget, any address
+    assert "ETag" not in over  # refused before anything was built
+
+
+def test_the_log_never_shows_a_feeds_secret(client, feed, small_budget):
+    from tests.sms.test_callback_logs import project_log
+
+    with project_log() as log:
+        for _ in range(3):  # the third is over the key's budget: 429, logged
+            client.get(feed_url(feed), REMOTE_ADDR=PHONE)
+        guess(client, feed, GUESSER, 1)
+
+    text = log.getvalue()
+    assert feed.secret not in text and "guess1" not in text
+    assert f"Too Many Requests: /calendar/{feed.key}/[redacted].ics" in text
+    assert f"Not Found: /calendar/{feed.key}/[redacted].ics" in text
+
+
+def a_day_of_polling(day: dt.date):
+    """(time, client, address, conditional) for one lawyer's four clients, in time order.
+
+    macOS Calendar at its quickest setting (every 5 minutes, full fetches) on the office
+    computer from 8:00 to 18:30; an iPhone every 15 minutes around the clock plus five
+    pull-to-refreshes at wake-up, twice between the morning's consultations, at lunch and
+    in the evening; an Android app (ICSx⁵) every 15 minutes with conditional requests
+    plus three manual syncs a few times a day; Google Calendar every 8 hours, fetching
+    twice in a row. The busiest hour (9:00) has 33 requests, 29 of them full answers.
+    """
+    start = dt.datetime.combine(day, dt.time(0), NOW.tzinfo)
+    polls = []
+    for minute in range(8 * 60, 18 * 60 + 30, 5):
+        polls.append((start + dt.timedelta(minutes=minute), "mac", "192.0.2.10", False))
+    for minute in range(0, 24 * 60, 15):
+        at = start + dt.timedelta(minutes=minute)
+        polls.append((at + dt.timedelta(minutes=1), "iphone", "198.51.100.20", False))
+        polls.append((at + dt.timedelta(minutes=7), "android", "198.51.100.77", True))
+    for hour, minute in ((7, 30), (9, 20), (9, 50), (12, 30), (18, 40)):
+        for second in range(0, 50, 10):
+            at = start + dt.timedelta(hours=hour, minutes=minute, seconds=second)
+            polls.append((at, "iphone", "198.51.100.20", False))
+    for hour in (9, 14, 20):
+        for second in (0, 20, 40):
+            at = start + dt.timedelta(hours=hour, minutes=3, seconds=second)
+            polls.append((at, "android", "198.51.100.77", False))
+    for hour in (3, 11, 19):
+        for second in (0, 2):
+            at = start + dt.timedelta(hours=hour, seconds=second)
+            polls.append((at, "google", "66.249.66.1", False))
+    return sorted(polls, key=lambda poll: poll[0])
+
+
+def test_a_realistic_day_of_polling_by_four_clients_never_sees_429(
+    client, clock, feed, booked, resident, lawyer, office, topic
+):
+    polls = a_day_of_polling(TUESDAY)
+    etags: dict[str, str] = {}
+    answers: dict[int, int] = {}
+    booked_more = False
+    for at, name, ip, conditional in polls:
+        clock.move_to(at)
+        if not booked_more and at.hour >= 10:  # the feed changes during the day
+            book(resident, lawyer, office, topic, local(WEDNESDAY, 11))
+            booked_more = True
+        headers = {"if_none_match": etags[name]} if conditional and name in etags else {}
+        response = client.get(feed_url(feed), REMOTE_ADDR=ip, headers=headers)
+        answers[response.status_code] = answers.get(response.status_code, 0) + 1
+        if response.status_code == HTTPStatus.OK:
+            etags[name] = response["ETag"]
+
+    assert HTTPStatus.TOO_MANY_REQUESTS not in answers
+    assert answers[HTTPStatus.OK] > 250 and answers[HTTPStatus.NOT_MODIFIED] > 90

@@ -25,7 +25,11 @@ def clock(frozen_clock):
 
 @pytest.fixture
 def limits(settings):
-    settings.RATE_LIMITS = {"book": "4/10m/ip,2/10m/user", "feed": "4/h/ip,3/h/key"}
+    settings.RATE_LIMITS = {
+        "book": "4/10m/ip,2/10m/user",
+        "feed": "4/h/ip,3/h/key",
+        "feed_guess": "2/h/ip",
+    }
 
 
 def post_booking(client, lawyer, hour):
@@ -64,5 +68,6 @@ def test_one_address_is_limited_across_accounts(client, lawyer, limits):
 def test_the_feed_is_limited_per_feed(client, lawyer, limits):
     url = feed_url(get_or_create_feed(lawyer=lawyer))
     assert [client.get(url).status_code for _ in range(4)] == [200, 200, 200, 429]
-    # Every request counts against the address, unknown keys too: guessing costs.
-    assert client.get("/calendar/nokey/nosecret.ics").status_code == HTTPStatus.TOO_MANY_REQUESTS
+    # Unknown keys and wrong secrets count against the address's guesses, not the feed's.
+    guesses = [client.get("/calendar/nokey/nosecret.ics").status_code for _ in range(3)]
+    assert guesses == [HTTPStatus.NOT_FOUND, HTTPStatus.NOT_FOUND, HTTPStatus.TOO_MANY_REQUESTS]
