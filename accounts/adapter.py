@@ -13,14 +13,24 @@ any, is not one allauth verifies. They reset a forgotten password by e-mail only
 e-mail is configured (``EMAIL_HOST``); otherwise an office admin sets a new one in the
 admin.
 
+How many codes go is decided in sms/code_limits.py. The adapter asks those limits before
+a number is registered, so that a refused number gets the same answer, on the form,
+whether it has an account or not; tells them whether this browser has signed in with
+the number before (``KNOWN_BROWSER_COOKIE``, set at each resident's sign-in), which is
+what keeps strangers from using up a resident's codes; puts refusals in the security log;
+and words allauth's own limits so that they say until when and what else to do.
+
 Known limits: the pages look the same for a staff member's number, which gets no code,
-and for a resident's; a number that already has an account gets no SMS saying so at
-sign-up (allauth's ``send_account_already_exists_sms``), and the code page there says
-to sign in instead. A pending account lives for ``services.PENDING_FOR`` from when it
-was made or last asked for a code, and is deleted only when someone next asks for a code
-or signs up.
+and for a resident's, but a staff number never reaches the limits per number, which
+count codes sent; a new number costs a few queries more than a known one when its first
+code is asked for (it is registered then); a number that already has an account gets no
+SMS saying so at sign-up (allauth's ``send_account_already_exists_sms``), and the code
+page there says to sign in instead. A pending account lives for ``services.PENDING_FOR``
+from when it was made or last asked for a code, and is deleted only when someone next
+asks for a code or signs up.
 """
 
+import datetime as dt
 import logging
 
 from allauth.account import stages
@@ -31,24 +41,44 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from accounts import security, services
 from accounts.forms import MobileNumberField
 from accounts.models import Role, User
-from sms.services import (
-    TOO_MANY_CODES_FROM_HERE,
-    SmsLimitReached,
-    codes_from_ip_exhausted,
-    send_login_code,
-)
+from sms.code_limits import format_until
+from sms.services import SmsLimitReached, check_login_code, send_login_code
 
 logger = logging.getLogger(__name__)
 
 INCORRECT_CODE = _("That code is not right. Please check the text message and try again.")
-TOO_MANY_ATTEMPTS = _("Too many tries. Please wait a few minutes and try again.")
-TOO_MANY_REQUESTS = _("Too many requests. Please wait a minute and try again.")
+TOO_MANY_ATTEMPTS = _(
+    "Too many sign-in attempts from this network. Please try again after %(time)s, or ask "
+    "your office admin."
+)
+TOO_MANY_REQUESTS = _(
+    "Too many requests from this network. Please try again after %(time)s, or call the office."
+)
+# allauth's "too many attempts", where it means something else.
+CODE_TRIES_USED = _(
+    "The code was typed wrongly too often and no longer works. Please ask for a new code "
+    "here, or call the office."
+)
+CODES_ASKED_TOO_FAST = _(
+    "Codes are being asked for too fast from this network. Please try again after "
+    "%(time)s, or call the office."
+)
+CODE_PAGES = {"account_confirm_login_code", "account_verify_phone"}
+CODE_REQUEST_PAGES = {"account_login", "account_request_login_code"}
+
+# Browsers that have signed in with a number are its owner's (sms/code_limits.py): a
+# signed cookie holds keyed digests of the last few numbers signed in with, no number.
+KNOWN_BROWSER_COOKIE = "known_numbers"
+KNOWN_BROWSER_SALT = "accounts.adapter.known-numbers"
+KNOWN_BROWSER_FOR = dt.timedelta(days=365)
+KNOWN_NUMBERS_KEPT = 5
 
 
 def signs_in_by_code(user: User) -> bool:
@@ -79,13 +109,45 @@ class PhoneVerificationStage(stages.PhoneVerificationStage):
             return HttpResponseRedirect(reverse("account_signup")), False
 
 
+def _number_digest(phone: str) -> str:
+    return salted_hmac(KNOWN_BROWSER_SALT, phone, algorithm="sha256").hexdigest()[:16]
+
+
+def _known_digests(request) -> list[str]:
+    if request is None:
+        return []
+    value = request.get_signed_cookie(
+        KNOWN_BROWSER_COOKIE,
+        default="",
+        salt=KNOWN_BROWSER_SALT,
+        max_age=KNOWN_BROWSER_FOR.total_seconds(),
+    )
+    return [digest for digest in value.split(".") if digest]
+
+
 class AccountAdapter(DefaultAccountAdapter):
-    error_messages = {
-        **DefaultAccountAdapter.error_messages,
-        "incorrect_code": INCORRECT_CODE,
-        "too_many_login_attempts": TOO_MANY_ATTEMPTS,
-        "rate_limited": TOO_MANY_REQUESTS,
-    }
+    @property
+    def error_messages(self) -> dict:
+        """allauth's messages, ours saying until when and what else to do.
+
+        allauth's limits here are per network and minute (ACCOUNT_RATE_LIMITS), so they
+        free within the minute. Its "too many attempts" means, on a code page, a code
+        typed wrongly too often; where a code is asked for, its limit for asking.
+        """
+        soon = format_until(timezone.now() + dt.timedelta(minutes=1))
+        errors = {
+            **DefaultAccountAdapter.error_messages,
+            "incorrect_code": INCORRECT_CODE,
+            "too_many_login_attempts": TOO_MANY_ATTEMPTS % {"time": soon},
+            "rate_limited": TOO_MANY_REQUESTS % {"time": soon},
+        }
+        request = self.request
+        page = getattr(getattr(request, "resolver_match", None), "url_name", None)
+        if page in CODE_PAGES:
+            errors["too_many_login_attempts"] = CODE_TRIES_USED
+        elif page in CODE_REQUEST_PAGES and not request.POST.get("password"):
+            errors["too_many_login_attempts"] = CODES_ASKED_TOO_FAST % {"time": soon}
+        return errors
 
     def sends_email(self) -> bool:
         """Whether a mail server is configured: the office's own server has none."""
@@ -130,6 +192,28 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request, **credentials) -> None:
         security.password_refused(self._password_attempt)
 
+    def post_login(self, request, user, **kwargs):
+        """After a resident's sign-in this browser is known to hold the number, so that
+        strangers asking for its codes cannot use up those kept for it."""
+        response = super().post_login(request, user, **kwargs)
+        if response is not None and signs_in_by_code(user) and user.phone:
+            digest = _number_digest(user.phone.as_e164)
+            known = [digest, *(d for d in _known_digests(request) if d != digest)]
+            response.set_signed_cookie(
+                KNOWN_BROWSER_COOKIE,
+                ".".join(known[:KNOWN_NUMBERS_KEPT]),
+                salt=KNOWN_BROWSER_SALT,
+                max_age=int(KNOWN_BROWSER_FOR.total_seconds()),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+    def known_browser(self, phone: str) -> bool:
+        """Whether this browser has signed in with ``phone`` before."""
+        return _number_digest(phone) in _known_digests(self.request)
+
     def get_login_stages(self) -> list[str]:
         return [
             f"{__name__}.PhoneVerificationStage"
@@ -173,13 +257,17 @@ class AccountAdapter(DefaultAccountAdapter):
         rate limits) have passed: allauth starts the code flow with the user they found,
         and with none it sends no code. A pending account found here gets its time
         again, so that it outlives the code.
+
+        The code's limits are asked first, for every number alike: a refused number is
+        refused on the form, with the same words whether it has an account or not, and
+        no pending account is made for a code that would not go.
         """
-        # A network that has had its codes for the hour registers no new numbers either:
-        # the code would be refused, and the account left pending for nothing.
-        if not User.objects.filter(phone=phone).exists() and codes_from_ip_exhausted(
-            ip=self.get_client_ip(self.request)
-        ):
-            raise ValidationError(TOO_MANY_CODES_FROM_HERE)
+        ip = self.get_client_ip(self.request)
+        try:
+            check_login_code(phone=phone, ip=ip, known_browser=self.known_browser(phone))
+        except SmsLimitReached as refused:
+            services.record_refused_code(refusal=refused.refusal, phone=phone, ip=ip)
+            raise ValidationError(refused.message) from None
         return services.get_or_register_resident(phone=phone, language=translation.get_language())
 
     def send_verification_code_sms(self, user: User, phone: str, code: str, **kwargs) -> None:
@@ -194,13 +282,16 @@ class AccountAdapter(DefaultAccountAdapter):
             logger.info("No sign-in code by SMS for staff user %s.", user.pk)
             return
         request = self.request
+        ip = self.get_client_ip(request)
         try:
             send_login_code(
                 phone=phone,
                 code=code,
                 language=translation.get_language(),
-                ip=self.get_client_ip(request),
+                ip=ip,
+                known_browser=self.known_browser(phone),
             )
         except SmsLimitReached as refused:
+            services.record_refused_code(refusal=refused.refusal, phone=phone, ip=ip)
             self.add_message(request, messages.ERROR, message=refused.message)
             raise ImmediateHttpResponse(HttpResponseRedirect(request.get_full_path())) from None

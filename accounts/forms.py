@@ -85,7 +85,7 @@ class LoginForm(allauth_forms.LoginForm):
         if by_code and not self.errors:
             try:
                 self.user = get_adapter().get_or_register_resident(login)
-            except ValidationError as refused:  # this network's codes are used up
+            except ValidationError as refused:  # a limit on codes (sms/code_limits.py)
                 self.add_error("login", refused)
         return cleaned_data
 
@@ -123,6 +123,13 @@ class ResetPasswordForm(allauth_forms.ResetPasswordForm):
         return super().clean()
 
 
+class _CodeInput(forms.TextInput):
+    """Empty again after a wrong code, so that the page looks as it did before it."""
+
+    def format_value(self, value):
+        return None
+
+
 class _CodeFromAnyKeyboard:
     """A code typed with full-width digits (a Chinese keyboard) counts as the same code."""
 
@@ -130,11 +137,10 @@ class _CodeFromAnyKeyboard:
         super().__init__(*args, **kwargs)
         field = self.fields["code"]
         field.label = CODE
-        field.widget.attrs = {
-            "autocomplete": "one-time-code",
-            "inputmode": "numeric",
-            "maxlength": "12",
-        }
+        field.widget = _CodeInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "12"}
+        )
+        field.widget.is_required = field.required
 
     def clean_code(self) -> str:
         self.cleaned_data["code"] = unicodedata.normalize("NFKC", self.cleaned_data["code"])

@@ -1,7 +1,8 @@
 """Writes to accounts: residents who sign up or in by phone, their mobile numbers and names.
 
 Called by the allauth adapter (accounts/adapter.py), numbers arriving already in E.164,
-and by the booking pages (booking/views/book.py) for the name a resident gives.
+and by the booking pages (booking/views/book.py) for the name a resident gives. Sign-in
+codes refused by their limits (sms/code_limits.py) go to the security log from here.
 
 A resident account made on the site exists before its number is confirmed, because
 allauth's code flows send the code to a user and sign that user in. Until the code is
@@ -14,14 +15,22 @@ kept.
 """
 
 import datetime as dt
+import hashlib
+import logging
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts import security
+from accounts.models import Role, SecurityEvent, SecurityEventKind, User
 from accounts.text import clean_name
+from sms import code_limits
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = {code for code, _name in User._meta.get_field("preferred_language").choices}
 # Longer than any pending sign-in or sign-up lasts in allauth (ACCOUNT_LOGIN_TIMEOUT,
@@ -189,3 +198,59 @@ def register_resident_at_desk(
     if fields:
         user.save(update_fields=fields)
     return user
+
+
+# Refused sign-in codes the security log keeps: the ones that keep a number from its
+# codes, or a network from asking; a code asked for again within the minute is not news.
+LOGGED_CODE_REFUSALS = {
+    code_limits.NUMBER,
+    code_limits.NUMBER_DAY,
+    code_limits.NUMBER_FROM_NETWORK,
+    code_limits.NUMBER_FOR_NEW_BROWSERS,
+    code_limits.NETWORK,
+}
+CODE_EVENTS_EVERY = dt.timedelta(hours=1)
+
+
+@transaction.atomic
+def record_refused_code(
+    *, refusal: code_limits.Refusal, phone: str, ip: str | None, now: dt.datetime | None = None
+) -> SecurityEvent | None:
+    """Keep a refused sign-in code in the security log, at most once an hour for each
+    limit and number (or network); the ceiling of all codes is the operator's alert,
+    at most once an hour in all (a log line, and a notice on the admin's index page).
+    """
+    now = now or timezone.now()
+    if refusal.limit == code_limits.CEILING:
+        if not cache.add("security:code-ceiling", 1, int(CODE_EVENTS_EVERY.total_seconds())):
+            return None
+        if SecurityEvent.objects.filter(
+            kind=SecurityEventKind.CODE_CEILING, at__gt=now - CODE_EVENTS_EVERY
+        ).exists():
+            return None
+        logger.error(
+            "Sign-in codes: the ceiling of %s an hour is reached; codes are refused until %s.",
+            settings.SMS_CODES_PER_HOUR_CEILING,
+            timezone.localtime(refusal.until).isoformat(timespec="minutes"),
+        )
+        return security.record_event(
+            kind=SecurityEventKind.CODE_CEILING,
+            ip=ip,
+            at=now,
+            details=f"{settings.SMS_CODES_PER_HOUR_CEILING} codes an hour; until "
+            f"{timezone.localtime(refusal.until).isoformat(timespec='minutes')}",
+        )
+    if refusal.limit not in LOGGED_CODE_REFUSALS:
+        return None
+    aimed_at = phone if refusal.limit != code_limits.NETWORK else ""
+    digest = hashlib.sha256(f"{refusal.limit}|{aimed_at or ip}".encode()).hexdigest()[:32]
+    if not cache.add(f"security:code-limited:{digest}", 1, int(CODE_EVENTS_EVERY.total_seconds())):
+        return None
+    return security.record_event(
+        kind=SecurityEventKind.CODE_LIMITED,
+        identifier=aimed_at,
+        ip=ip,
+        at=now,
+        details=f"limit: {refusal.limit}; until "
+        f"{timezone.localtime(refusal.until).isoformat(timespec='minutes')}",
+    )

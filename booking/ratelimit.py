@@ -1,20 +1,35 @@
-"""Rate limits on booking and the calendar feed (allauth limits sign-in and codes).
+"""Rate limits on booking and the calendar feed, and the sliding windows that count them.
 
 Rates are written as allauth's: ``"60/10m/ip,12/10m/user"`` — so many requests per
-duration (s, m, h, d) per client address, per signed-in account, or per ``key`` (the
-feed's key). They live in ``settings.RATE_LIMITS``, by action. Counting is by fixed
-windows in a cache: ``"book"`` in the default cache (the database cache in production,
-shared by every process, so the limit holds across workers); ``"feed"`` in each
-process's own memory (``CACHES["ratelimit"]``), because the feed is the hottest path
-and a shared counter would cost database queries on every poll: its limits hold per
-worker process, a bound on abuse rather than an exact count.
+duration (s, m, h, d) per client network, per signed-in account, or per ``key`` (the
+feed's key). They live in ``settings.RATE_LIMITS``, by action. Counting is in a cache:
+``"book"`` in the default cache (the database cache in production, shared by every
+process, so the limit holds across workers); ``"feed"`` in each process's own memory
+(``CACHES["ratelimit"]``), because the feed is the hottest path and a shared counter
+would cost database queries on every poll: its limits hold per worker process, a bound
+on abuse rather than an exact count. The sign-in codes' limits per network and for the
+whole site (sms/code_limits.py) count with the same windows.
 
-The client address is allauth's (``TRUSTED_PROXY_COUNT`` entries of X-Forwarded-For
-behind a proxy). A request over a limit gets the 429 page with Retry-After, and the
-view does not run: nothing is written.
+Windows slide: a window is kept as counters of a tenth of it each (of an hour for windows
+longer than ten hours), and a request counts what the counters of the window and the one
+before it hold. So no window of that length ever holds more than the limit (a burst at
+the turn of the hour counts whole), at the price of a request refused at most one
+counter's time longer than needed. Only requests let through are counted: someone who
+keeps knocking is not kept out longer by it, and neither are those who share the
+address. The client address is allauth's (``TRUSTED_PROXY_COUNT`` entries of
+X-Forwarded-For behind a proxy), an IPv6 address counted as its /64 network
+(``ALLAUTH_RATE_LIMIT_IPV6_PREFIX``, as allauth's own limits do), which one household or
+one attacker gets whole.
+
+A request over a limit gets the 429 page with Retry-After, and the view does not run:
+nothing is written. Known limits: the database cache increments by read and write, so
+requests racing in different processes may each be let through on the last count; and
+it drops entries beyond its ``MAX_ENTRIES`` (Django's default, 300), counts included.
 """
 
 import hashlib
+import ipaddress
+import math
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -28,6 +43,8 @@ from booking.access_log import client_ip
 RETRY_AFTER_SECONDS = 60
 CACHE_FOR = {"feed": "ratelimit"}
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+BUCKETS = 10
+MAX_BUCKET_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -37,35 +54,100 @@ class Rate:
     per: str  # "ip", "user" or "key"
 
 
-def parse_rates(text: str) -> list[Rate]:
+def parse_rates(text: str, *, per: str | None = None) -> list[Rate]:
+    """``"2/h,3/d"`` takes its ``per`` from the argument; ``"2/h/ip"`` names its own."""
     rates = []
     for part in filter(None, (piece.strip() for piece in text.split(","))):
-        amount, duration, per = part.split("/")
+        amount, duration, *named = part.split("/")
         unit = duration[-1]
         seconds = int(float(duration[:-1] or 1) * UNITS[unit])
-        if per not in {"ip", "user", "key"}:
+        who = named[0] if named else per
+        if who not in {"ip", "user", "key"} or len(named) > 1:
             raise ValueError(part)
-        rates.append(Rate(int(amount), seconds, per))
+        rates.append(Rate(int(amount), seconds, who))
     return rates
 
 
-def _count(cache, key: str, seconds: int) -> int:
-    window_key = f"rl:{key}:{int(time.time() // seconds)}"
-    if cache.add(window_key, 1, seconds + 1):
-        return 1
+def network_of(ip: str | None) -> str:
+    """The network an address stands for: an IPv4 address itself, an IPv6 address its /64."""
+    if not ip:
+        return ""
     try:
-        return cache.incr(window_key)
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        prefix = getattr(settings, "ALLAUTH_RATE_LIMIT_IPV6_PREFIX", 64)  # allauth's too
+        network = ipaddress.IPv6Network(f"{address}/{prefix}", strict=False)
+        return str(network)
+    return str(address)
+
+
+def _buckets(key: str, seconds: int, now: float) -> tuple[list[str], float]:
+    """The keys of the counters a request at ``now`` counts, oldest first, and their width."""
+    width = min(seconds / BUCKETS, MAX_BUCKET_SECONDS)
+    count = math.ceil(seconds / width)
+    current = int(now // width)
+    return [f"rl:{key}:{seconds}:{i}" for i in range(current - count, current + 1)], width
+
+
+def count_hits(cache, key: str, seconds: int, *, now: float | None = None) -> int:
+    """How many hits the window of ``seconds`` ending at ``now`` holds."""
+    keys, _width = _buckets(key, seconds, time.time() if now is None else now)
+    return sum(cache.get_many(keys).values())
+
+
+def add_hit(cache, key: str, seconds: int, *, now: float | None = None) -> None:
+    keys, width = _buckets(key, seconds, time.time() if now is None else now)
+    current, timeout = keys[-1], math.ceil(seconds + width) + 1
+    if cache.add(current, 1, timeout):
+        return
+    try:
+        cache.incr(current)
     except ValueError:  # expired between add and incr
-        cache.set(window_key, 1, seconds + 1)
-        return 1
+        cache.set(current, 1, timeout)
+
+
+def free_at(cache, key: str, seconds: int, amount: int, *, now: float | None = None) -> float:
+    """When the window holds fewer than ``amount`` hits again, if no one is let in meanwhile
+    (a timestamp; ``now`` when it already does)."""
+    now = time.time() if now is None else now
+    if amount <= 0:
+        return now + seconds  # none allowed: as far as one can see
+    keys, width = _buckets(key, seconds, now)
+    counts = cache.get_many(keys)
+    left = sum(counts.values())
+    if left < amount:
+        return now
+    first = int(now // width) - (len(keys) - 1)
+    for offset, bucket in enumerate(keys):
+        left -= counts.get(bucket, 0)
+        if left < amount:
+            # A counter drops out when it is older than the window's count of counters.
+            return (first + offset + len(keys)) * width
+    return now + seconds + width  # not reached: the oldest counter empties the window
+
+
+def _count(cache, key: str, seconds: int) -> int:
+    """Count one hit; how many the window holds with it."""
+    now = time.time()
+    add_hit(cache, key, seconds, now=now)
+    return count_hits(cache, key, seconds, now=now)
 
 
 def within_limit(request, action: str, *, key: str | None = None) -> bool:
-    """Count this request against ``action``'s rates; False when one is exceeded."""
+    """Count this request against ``action``'s rates; False when one is exceeded.
+
+    Rates are taken in their order and each counts the request once it lets it through,
+    so that a request refused per account still counts against its address.
+    """
     cache = caches[CACHE_FOR.get(action, "default")]
+    now = time.time()
     for rate in parse_rates(settings.RATE_LIMITS.get(action, "")):
         if rate.per == "ip":
-            who = client_ip(request) or "unknown"
+            who = network_of(client_ip(request)) or "unknown"
         elif rate.per == "user":
             if not request.user.is_authenticated:
                 continue
@@ -74,11 +156,10 @@ def within_limit(request, action: str, *, key: str | None = None) -> bool:
             who = key or ""
         # Hashed: the key comes from the address bar, and a cache may refuse odd keys.
         digest = hashlib.sha256(who.encode()).hexdigest()[:32]
-        if (
-            _count(cache, f"{action}:{rate.per}:{rate.seconds}:{digest}", rate.seconds)
-            > rate.amount
-        ):
+        counter = f"{action}:{rate.per}:{digest}"
+        if count_hits(cache, counter, rate.seconds, now=now) >= rate.amount:
             return False
+        add_hit(cache, counter, rate.seconds, now=now)
     return True
 
 

@@ -199,10 +199,26 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "sms.backends.console.ConsoleBackend
 SMS_OPTIONS = env_json("SMS_OPTIONS", {})
 # Message name (e.g. "confirmation", "reminder_safe") → the provider's template id.
 SMS_TEMPLATE_IDS = env_json("SMS_TEMPLATE_IDS", {})
-# At most this many messages to one number per day (office time): protects against pumping.
+# Sign-in codes (sms/code_limits.py; windows slide; booking messages never count). Per
+# number, the provider's own limits on verification codes (Aliyun: 1 a minute, 5 an hour,
+# 10 a day), so that no code is queued that it would refuse: the rates, and the cap per
+# 24 hours, after which the resident is told to call the office.
+SMS_CODES_PER_NUMBER = os.environ.get("SMS_CODES_PER_NUMBER", "1/m,5/h")
 SMS_DAILY_CAP_PER_NUMBER = env_int("SMS_DAILY_CAP_PER_NUMBER", 10)
-# At most this many sign-in codes requested from one IP address per hour.
-SMS_CODES_PER_IP_PER_HOUR = env_int("SMS_CODES_PER_IP_PER_HOUR", 20)
+# What one network may take of one number's codes, and what browsers that have never
+# signed in with it share: a stranger asking for a resident's codes, from one network or
+# from many, leaves the rest for the resident's own browser.
+SMS_CODES_PER_NUMBER_PER_IP = os.environ.get("SMS_CODES_PER_NUMBER_PER_IP", "2/h,3/d")
+SMS_CODES_PER_NUMBER_FOR_NEW_BROWSERS = os.environ.get(
+    "SMS_CODES_PER_NUMBER_FOR_NEW_BROWSERS", "3/h,6/d"
+)
+# Codes asked for from one network (IPv6: one /64) in an hour: generous, as an office
+# kiosk, a village's Wi-Fi or a carrier's shared address serves many residents; the
+# limits per number do the protecting.
+SMS_CODES_PER_IP_PER_HOUR = env_int("SMS_CODES_PER_IP_PER_HOUR", 60)
+# All codes in an hour: the ceiling of the bill. Reaching it refuses codes, logs an error
+# and puts a notice on the admin's index page (at most once an hour).
+SMS_CODES_PER_HOUR_CEILING = env_int("SMS_CODES_PER_HOUR_CEILING", 300)
 # Delivery: how long a worker holds a message it is sending (longer than any provider's
 # timeout), how often it is tried, how often a worker looks for lost deliveries.
 SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 120)
@@ -307,17 +323,17 @@ ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
 ACCOUNT_SESSION_REMEMBER = False
 # Whether a number or address has an account is never shown to whoever types it.
 ACCOUNT_PREVENT_ENUMERATION = True
-# Rate limits, on top of allauth's defaults; "amount/period/per", per ip or per key (the
-# number or address). Codes per number follow the SMS providers' own limits (about 1 a
-# minute and 5 an hour), so that a code accepted here is not refused by the provider;
-# sms/ adds its daily cap per number and its hourly cap per IP. Limits per IP stay
-# generous because mobile carriers put many phones behind one address.
+# Rate limits, on top of allauth's defaults; "amount/period/per", per ip (an IPv6 address
+# counted as its /64) or per key (the number or address). Codes have no limit per number
+# here: allauth counts every request, whoever makes it, so a stranger could use up a
+# resident's; sms/code_limits.py keeps those (above). Limits per IP stay generous because
+# mobile carriers put many phones behind one address.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",  # sign-in form posts
     # Wrong passwords per client; per address, accounts/security.py locks it (below).
     "login_failed": "10/m/ip",
-    "request_login_code": "20/m/ip,1/m/key,5/h/key",  # codes by SMS
-    "verify_phone": "10/m/ip,1/m/key,5/h/key",  # codes at sign-up
+    "request_login_code": "20/m/ip",  # codes by SMS
+    "verify_phone": "10/m/ip",  # codes at sign-up
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
@@ -348,6 +364,8 @@ RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int(
     "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
 )
+# One household, or one attacker, gets a whole /64: the limits per IP count it as one.
+ALLAUTH_RATE_LIMIT_IPV6_PREFIX = 64
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # MLPS level 2 (accounts/security.py, accounts/middleware.py): this many wrong passwords
 # for one address within STAFF_LOCKOUT_MINUTES lock it for STAFF_LOCKOUT_MINUTES.

@@ -4,34 +4,27 @@ Booking services call ``notify_*`` inside their own transaction, so an outbox ro
 exactly when the booking change does. Each row also enqueues its delivery task in that
 transaction (the task queue is a database table too): nothing is lost between commit and
 enqueue. Delivery re-checks everything (``skip_reason``) because a queued reminder is
-never cancelled, only skipped.
+never cancelled, only skipped. Sign-in codes go at any hour within the limits of
+sms/code_limits.py, which count codes only: booking messages never keep anyone out.
 """
 
 import datetime as dt
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, Mode, Status
 from booking.reference import format_reference
-from sms.models import Kind, Message, MessageStatus
+from sms import code_limits
+from sms.models import Kind, Message
 from sms.rules import end_of_quiet, reminder_time
 
 LOGIN_CODE_MINUTES = 10
 # A reminder due this soon after the confirmation would only repeat it.
 REMINDER_MIN_GAP = dt.timedelta(hours=1)
-
-DAILY_CAP_REACHED = _(
-    "This number has received the most text messages allowed in one day. "
-    "Please try again tomorrow, or call the office."
-)
-TOO_MANY_CODES_FROM_HERE = _(
-    "Too many codes were requested from this network. Please wait an hour and try again."
-)
 
 # Messages that only make sense while their appointment stays as it was.
 ABOUT_A_BOOKED_APPOINTMENT = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULE)
@@ -43,8 +36,11 @@ SKIP_CODE_EXPIRED = "sign-in code expired before it could be sent"
 
 
 class SmsLimitReached(Exception):
-    def __init__(self, message):
-        self.message = str(message)
+    """A sign-in code refused by a limit (sms/code_limits.py); ``message`` says until when."""
+
+    def __init__(self, refusal: code_limits.Refusal):
+        self.refusal = refusal
+        self.message = refusal.message
         super().__init__(self.message)
 
 
@@ -209,51 +205,55 @@ def notify_follow_up(
     )
 
 
-def _count_today(recipient: str, now: dt.datetime) -> int:
-    local_midnight = dt.datetime.combine(
-        timezone.localtime(now).date(), dt.time(0), timezone.get_current_timezone()
+def check_login_code(
+    *, phone: str, ip: str | None = None, known_browser: bool = False, now=None
+) -> None:
+    """Raise SmsLimitReached if a code to ``phone`` would be refused now; counts nothing.
+
+    The sign-in forms ask before they register a new number, so that a refused number
+    gets the same answer whether it has an account or not.
+    """
+    refused = code_limits.refusal(
+        phone=phone, ip=ip, known_browser=known_browser, now=now or timezone.now()
     )
-    return (
-        Message.objects.filter(recipient=recipient, created_at__gte=local_midnight)
-        .exclude(status__in=[MessageStatus.SKIPPED, MessageStatus.FAILED])
-        .count()
-    )
-
-
-def _codes_from_ip_key(ip: str, now: dt.datetime) -> str:
-    return f"sms:codes-per-ip:{ip}:{now:%Y%m%d%H}"
-
-
-def codes_from_ip_exhausted(*, ip: str | None, now: dt.datetime | None = None) -> bool:
-    """Whether ``ip`` has had this hour's sign-in codes already (nothing is counted)."""
-    if not ip:
-        return False
-    used = cache.get(_codes_from_ip_key(ip, now or timezone.now())) or 0
-    return used >= settings.SMS_CODES_PER_IP_PER_HOUR
+    if refused:
+        raise SmsLimitReached(refused)
 
 
 def send_login_code(
-    *, phone: str, code: str, language: str, ip: str | None = None, now=None
+    *,
+    phone: str,
+    code: str,
+    language: str,
+    ip: str | None = None,
+    known_browser: bool = False,
+    now=None,
 ) -> Message:
-    """Queue a sign-in code: at any hour, whatever the reminder setting, within limits."""
+    """Queue a sign-in code: at any hour, whatever the reminder setting, within the limits
+    of sms/code_limits.py (``known_browser``: asked for from a browser that has signed in
+    with the number before)."""
+    from django.contrib.auth import get_user_model
+
     now = now or timezone.now()
-    if ip:
-        key = _codes_from_ip_key(ip, now)
-        cache.add(key, 0, timeout=3600)
-        if cache.incr(key) > settings.SMS_CODES_PER_IP_PER_HOUR:
-            raise SmsLimitReached(TOO_MANY_CODES_FROM_HERE)
     with transaction.atomic():
-        if _count_today(phone, now) >= settings.SMS_DAILY_CAP_PER_NUMBER:
-            raise SmsLimitReached(DAILY_CAP_REACHED)
-        return queue_message(
+        # One code at a time per number: its account's row is the lock.
+        list(get_user_model().objects.select_for_update().filter(phone=phone).values("pk"))
+        check_login_code(phone=phone, ip=ip, known_browser=known_browser, now=now)
+        message = queue_message(
             kind=Kind.LOGIN_CODE,
             template="login_code",
             recipient=phone,
-            params={"code": code, "minutes": str(LOGIN_CODE_MINUTES)},
+            params={
+                "code": code,
+                "minutes": str(LOGIN_CODE_MINUTES),
+                **code_limits.marks(ip=ip, known_browser=known_browser),
+            },
             language=language,
             idempotency_key=f"login-code:{phone}:{uuid.uuid4().hex}",
             not_before=now,
         )
+        code_limits.record(ip=ip, now=now)
+    return message
 
 
 def skip_reason(message: Message, *, now: dt.datetime) -> str | None:

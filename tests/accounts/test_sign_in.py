@@ -22,13 +22,19 @@ from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
-from accounts.adapter import INCORRECT_CODE, TOO_MANY_ATTEMPTS, TOO_MANY_REQUESTS
+from accounts.adapter import (
+    CODE_TRIES_USED,
+    INCORRECT_CODE,
+    TOO_MANY_ATTEMPTS,
+    TOO_MANY_REQUESTS,
+)
 from accounts.forms import PASSWORD_NEEDED
 from accounts.models import Role, User
 from accounts.services import PENDING_FOR
 from accounts.validators import NOT_A_MOBILE_NUMBER, REGION_NOT_SERVED
+from sms.code_limits import CODE_JUST_SENT, DAILY_CAP_REACHED, TOO_MANY_CODES_FROM_HERE
 from sms.models import Kind, Message
-from sms.services import DAILY_CAP_REACHED, LOGIN_CODE_MINUTES, TOO_MANY_CODES_FROM_HERE
+from sms.services import LOGIN_CODE_MINUTES
 from tests.factories import LawyerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,7 +217,7 @@ def test_a_wrong_code_is_refused_and_three_end_the_attempt():
     post(client, CONFIRM_LOGIN, {"action": "verify", "code": wrong})
     response = post(client, CONFIRM_LOGIN, {"action": "verify", "code": wrong})
 
-    assert str(TOO_MANY_ATTEMPTS) in text(followed(client, response))
+    assert str(CODE_TRIES_USED) in text(followed(client, response))
     # The right code no longer helps: the attempt is over.
     post(client, CONFIRM_LOGIN, {"action": "verify", "code": code})
     assert signed_in_user(client) is None
@@ -221,13 +227,15 @@ def test_a_wrong_code_is_refused_and_three_end_the_attempt():
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("SMS_DAILY_CAP_PER_NUMBER", DAILY_CAP_REACHED),
-        ("SMS_CODES_PER_IP_PER_HOUR", TOO_MANY_CODES_FROM_HERE),
+        ("SMS_DAILY_CAP_PER_NUMBER", str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}),
+        ("SMS_CODES_PER_IP_PER_HOUR", str(TOO_MANY_CODES_FROM_HERE) % {"time": "09:00"}),
     ],
 )
 def test_a_code_the_sms_limits_refuse_is_reported_on_the_sign_in_form(
-    settings, setting, message, existing
+    settings, frozen_clock, setting, message, existing
 ):
+    """Refused on the form, before a new number is registered: no pending account is
+    left behind, and a number with an account gets the same answer."""
     setattr(settings, setting, 0)
     if existing:
         UserFactory(phone=NUMBER)
@@ -235,58 +243,55 @@ def test_a_code_the_sms_limits_refuse_is_reported_on_the_sign_in_form(
 
     response = post(client, LOGIN, {"login": TYPED})
 
-    if setting == "SMS_CODES_PER_IP_PER_HOUR" and not existing:
-        # Refused before a new number is registered: no pending account is left behind.
-        assert response.status_code == HTTPStatus.OK
-        assert str(message) in text(response)
-        assert not User.objects.filter(phone=NUMBER).exists()
-        assert not Message.objects.exists()
-        return
-    assert response.url == LOGIN
-    page = followed(client, response)
-    assert page.status_code == HTTPStatus.OK
-    body = text(page)
-    assert f'<p class="message error" role="alert">{message}</p>' in body
-    assert body.index(str(message)) < body.index('name="login"')  # above the field
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["form"].errors["login"] == [message]
+    body = text(response)
+    assert message in body
+    assert body.index(message) < body.index('name="login"')  # above the field
+    assert User.objects.filter(phone=NUMBER).exists() == existing
     assert not Message.objects.exists()
     assert signed_in_user(client) is None
-    assert (confirmed_account(NUMBER) is not None) == existing
 
 
-def test_a_sign_up_whose_code_the_sms_limits_refuse_says_so(settings):
+def test_a_sign_up_whose_code_the_sms_limits_refuse_says_so(settings, frozen_clock):
     settings.SMS_DAILY_CAP_PER_NUMBER = 0
     client = Client()
 
     response = post(client, SIGNUP, {"phone": TYPED})
 
     assert response.url == SIGNUP
-    assert str(DAILY_CAP_REACHED) in text(followed(client, response))
+    message = str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}
+    assert message in text(followed(client, response))
     assert not Message.objects.exists()
 
 
-def test_a_resend_the_sms_limits_refuse_is_reported_on_the_code_page(settings):
+def test_a_resend_the_sms_limits_refuse_is_reported_on_the_code_page(settings, frozen_clock):
     UserFactory(phone=NUMBER)
     client = Client()
     post(client, LOGIN, {"login": TYPED})
     settings.SMS_DAILY_CAP_PER_NUMBER = 1
+    frozen_clock.shift(dt.timedelta(minutes=5))
 
     response = post(client, CONFIRM_LOGIN, {"action": "resend"})
 
     assert response.url == CONFIRM_LOGIN
-    assert str(DAILY_CAP_REACHED) in text(followed(client, response))
+    message = str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}
+    assert message in text(followed(client, response))
     assert len(codes_sent_to(NUMBER)) == 1
 
 
-def test_allauths_rate_limit_on_codes_shows_as_a_form_error():
-    """One code a minute per number, whoever asks: the second asker sees why."""
+def test_a_second_code_within_the_minute_is_refused_with_the_time(frozen_clock):
+    """One code a minute per number, whoever asks (the provider's limit): the second
+    asker sees when to ask again."""
     UserFactory(phone=NUMBER)
     post(Client(), LOGIN, {"login": TYPED})
 
     response = post(Client(), LOGIN, {"login": "+8613800138000"})
 
+    message = str(CODE_JUST_SENT) % {"time": "08:01"}
     assert response.status_code == HTTPStatus.OK
-    assert response.context["form"].errors["login"] == [str(TOO_MANY_ATTEMPTS)]
-    assert str(TOO_MANY_ATTEMPTS) in text(response)
+    assert response.context["form"].errors["login"] == [message]
+    assert message in text(response)
     assert len(codes_sent_to(NUMBER)) == 1
 
 
@@ -339,9 +344,10 @@ def test_the_sign_in_by_code_page_also_registers_a_new_number():
     assert signed_in_user(client) == confirmed_account(NUMBER)
 
 
-def test_a_new_number_can_ask_for_a_new_code():
+def test_a_new_number_can_ask_for_a_new_code(frozen_clock):
     client = Client()
     post(client, LOGIN, {"login": TYPED})
+    frozen_clock.shift(dt.timedelta(minutes=1))  # the provider's one code a minute
 
     response = post(client, CONFIRM_LOGIN, {"action": "resend"})
 
@@ -544,6 +550,19 @@ def test_a_wrong_staff_password_is_refused(lawyer_user):
     assert signed_in_user(client) is None
 
 
+def test_wrong_passwords_too_fast_from_one_network_say_until_when(
+    lawyer_user, settings, frozen_clock
+):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "1/m/ip"}
+    client = Client()
+    post(client, LOGIN, {"login": lawyer_user.email, "password": "not-the-password"})
+
+    response = post(client, LOGIN, {"login": lawyer_user.email, "password": "not-it-either"})
+
+    message = str(TOO_MANY_ATTEMPTS) % {"time": "08:01"}
+    assert response.context["form"].non_field_errors() == [message]
+
+
 def test_an_e_mail_address_without_a_password_gets_no_code(lawyer_user):
     response = post(Client(), LOGIN, {"login": lawyer_user.email, "password": ""})
 
@@ -615,16 +634,16 @@ def test_the_production_cache_table_is_made_by_migrate(settings):
     assert cache.get("probe") == 1
 
 
-def test_signing_up_the_same_number_again_too_soon_is_refused_with_a_message():
+def test_sign_ups_too_fast_from_one_network_are_refused_with_the_time(settings, frozen_clock):
     """allauth raises its rate limit on sign-up codes without catching it."""
-    UserFactory(phone=NUMBER)
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "verify_phone": "1/m/ip"}
     post(Client(), SIGNUP, {"phone": TYPED})
     client = Client()
 
-    response = post(client, SIGNUP, {"phone": TYPED})
+    response = post(client, SIGNUP, {"phone": OTHER_NUMBER})
 
     assert response.url == SIGNUP
-    assert str(TOO_MANY_REQUESTS) in text(followed(client, response))
+    assert str(TOO_MANY_REQUESTS) % {"time": "08:01"} in text(followed(client, response))
 
 
 def test_staff_with_totp_are_asked_for_it_after_their_password(lawyer_user):

@@ -7,14 +7,10 @@ from django.core.cache import cache
 
 from booking import errors, services
 from booking.models import Mode
+from sms.code_limits import DAILY_CAP_REACHED, TOO_MANY_CODES_FROM_HERE
 from sms.messages import build_sms
 from sms.models import Kind, Message, MessageStatus
-from sms.services import (
-    DAILY_CAP_REACHED,
-    TOO_MANY_CODES_FROM_HERE,
-    SmsLimitReached,
-    send_login_code,
-)
+from sms.services import SmsLimitReached, send_login_code
 from tests.conftest import NOW, local
 from tests.factories import UserFactory
 
@@ -166,31 +162,51 @@ def test_sign_in_codes_go_at_night_too():
 def test_the_daily_cap_per_number_is_enforced_with_a_clear_error(settings, time_machine):
     time_machine.move_to(NOW, tick=False)
     settings.SMS_DAILY_CAP_PER_NUMBER = 3
+    settings.SMS_CODES_PER_NUMBER_FOR_NEW_BROWSERS = "10/d"
     for _ in range(3):
-        send_login_code(phone="+8613800138000", code="1", language="zh-hans", now=NOW)
+        send_login_code(phone="+8613800138000", code="1", language="zh-hans")
+        time_machine.shift(dt.timedelta(minutes=15))
     with pytest.raises(SmsLimitReached) as refused:
-        send_login_code(phone="+8613800138000", code="1", language="zh-hans", now=NOW)
-    assert refused.value.message == str(DAILY_CAP_REACHED)
+        send_login_code(phone="+8613800138000", code="1", language="zh-hans")
+    # 24 hours after the first of the three.
+    assert refused.value.message == str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}
     # Another number is not affected; skipped and failed messages do not count.
-    send_login_code(phone="+8613900139000", code="1", language="zh-hans", now=NOW)
+    send_login_code(phone="+8613900139000", code="1", language="zh-hans")
     Message.objects.filter(recipient="+8613800138000").update(status=MessageStatus.FAILED)
-    send_login_code(phone="+8613800138000", code="1", language="zh-hans", now=NOW)
-    # The next day starts a new count.
-    time_machine.move_to(NOW + dt.timedelta(days=1), tick=False)
+    send_login_code(phone="+8613800138000", code="1", language="zh-hans")
+    # A day after a code, it no longer counts.
+    time_machine.move_to(NOW + dt.timedelta(days=1, hours=1), tick=False)
     for _ in range(2):
         send_login_code(phone="+8613800138000", code="1", language="zh-hans")
+        time_machine.shift(dt.timedelta(minutes=15))
 
 
-def test_codes_per_ip_address_are_limited(settings):
+def test_booking_messages_never_count_toward_the_sign_in_codes(
+    settings, time_machine, resident, lawyer, office, topic
+):
+    """Booking, cancelling and booking again queues more texts than the daily cap."""
+    time_machine.move_to(NOW, tick=False)
+    settings.SMS_DAILY_CAP_PER_NUMBER = 3
+    first = book(resident, lawyer, office, topic, local(WEDNESDAY, 10))
+    services.cancel_appointment(appointment=first, by=resident, now=NOW)
+    book(resident, lawyer, office, topic, local(WEDNESDAY, 11))
+    assert Message.objects.filter(recipient=str(resident.phone)).count() > 3
+
+    message = send_login_code(phone=str(resident.phone), code="1", language="zh-hans")
+
+    assert message.kind == Kind.LOGIN_CODE
+
+
+def test_codes_per_ip_address_are_limited(settings, frozen_clock):
     cache.clear()
     settings.SMS_CODES_PER_IP_PER_HOUR = 2
     for number in ["+8613800138001", "+8613800138002"]:
-        send_login_code(phone=number, code="1", language="zh-hans", ip="10.1.2.3", now=NOW)
+        send_login_code(phone=number, code="1", language="zh-hans", ip="10.1.2.3")
     with pytest.raises(SmsLimitReached) as refused:
-        send_login_code(phone="+8613800138003", code="1", language="zh-hans", ip="10.1.2.3",
-                        now=NOW)  # fmt: skip
-    assert refused.value.message == str(TOO_MANY_CODES_FROM_HERE)
-    send_login_code(phone="+8613800138003", code="1", language="zh-hans", ip="10.9.9.9", now=NOW)
+        send_login_code(phone="+8613800138003", code="1", language="zh-hans", ip="10.1.2.3")
+    # The hour, and the tenth of it the first code was counted in (booking/ratelimit.py).
+    assert refused.value.message == str(TOO_MANY_CODES_FROM_HERE) % {"time": "09:06"}
+    send_login_code(phone="+8613800138003", code="1", language="zh-hans", ip="10.9.9.9")
 
 
 def test_a_follow_up_invitation_goes_once_even_after_the_consultation(
