@@ -133,6 +133,7 @@ def test_the_outcome_is_recorded_once_the_consultation_has_begun(as_lawyer, lawy
     assert appointment.status == Status.BOOKED
 
     clock.move_to(local(MONDAY, 9, 5), tick=False)
+    as_lawyer.force_login(lawyer.user)  # signed out after 30 minutes idle: in again
     as_lawyer.post(url, {"action": "outcome", "outcome": "attended"})
     appointment.refresh_from_db()
     assert appointment.status == Status.ATTENDED and appointment.sequence == 1
@@ -181,6 +182,7 @@ def test_the_lawyer_books_a_follow_up_and_the_resident_gets_a_text(
 ):
     first = book(lawyer, local(MONDAY, 9), dialect="湘语", safe_contact=True)
     clock.move_to(local(MONDAY, 10), tick=False)
+    as_lawyer.force_login(lawyer.user)  # signed out after 30 minutes idle: in again
     times = page(as_lawyer, detail_url(first, "follow_up_times"), day="2026-12-08")
     assert f"lawyer={lawyer.pk}" in times and f"lawyer={colleague.pk}" not in times
     confirm = detail_url(first, "follow_up_confirm")

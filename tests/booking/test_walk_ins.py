@@ -320,6 +320,7 @@ def test_the_queue_offers_the_next_person_to_the_lawyers_on_duty(
     first = arrive(office, desk_user, topic=topic, resident=UserFactory(display_name="先来的"))
     second = arrive(office, desk_user, topic=topic, resident=UserFactory(display_name="后来的"))
     clock.move_to(local(MONDAY, 9, 10), tick=False)
+    at_desk.force_login(desk_user)  # signed out after 30 minutes idle: in again
     page = at_desk.get(URL).content.decode()
     take_first = reverse("booking:desk_queue_take", args=[first.pk])
     assert page.count(f'action="{take_first}"') == 1  # only the free lawyer
