@@ -1,14 +1,25 @@
-from django.contrib import admin
+from http import HTTPStatus
+
+from allauth.mfa.admin import AuthenticatorAdmin as BaseAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OFFICE_ROLES, Role, SecurityEvent, User
+from accounts.office_boundaries import record_credentials_refused, works_for_another_office
 
 # What an office admin who is not a superuser may not change about anyone, themselves
 # included: privileges, and which office a person works at.
 PRIVILEGE_FIELDS = ["is_superuser", "is_staff", "groups", "user_permissions", "office"]
 ROLES_AN_OFFICE_ADMIN_ASSIGNS = [Role.LAWYER, Role.DESK]
+WORKS_ELSEWHERE = _(
+    "This person also works for another office. Only a superuser or the person can "
+    "change their account: password, e-mail address, mobile number, authenticator app."
+)
 
 
 @admin.register(User)
@@ -72,6 +83,44 @@ class UserAdmin(BaseUserAdmin):
             _log_residents(request, [original])
         return response
 
+    def _works_elsewhere(self, request, user: User | None) -> bool:
+        """Someone the office admin shares with another office (not themself)."""
+        if user is None or request.user.is_superuser or user.pk == request.user.pk:
+            return False
+        return works_for_another_office(user_id=user.pk, office_id=request.user.office_id)
+
+    def has_change_permission(self, request, obj=None):
+        # Shown, never changed: the office admin reads such a person's page.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and not self._works_elsewhere(request, obj)
+
+    def _refuse(self, request, user: User, *, what: str):
+        """The plain refusal, written to the security log."""
+        record_credentials_refused(request=request, target=user, what=what)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": WORKS_ELSEWHERE,
+            "opts": self.opts,
+            "original": user,
+        }
+        return TemplateResponse(
+            request, "admin/accounts/user/refused.html", context, status=HTTPStatus.FORBIDDEN
+        )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        user = self.get_object(request, unquote(object_id)) if object_id else None
+        if self._works_elsewhere(request, user):
+            if request.method == "POST":
+                return self._refuse(request, user, what="account")
+            messages.warning(request, WORKS_ELSEWHERE)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if self._works_elsewhere(request, user):
+            return self._refuse(request, user, what="password")
+        return super().user_change_password(request, id, form_url)
+
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
@@ -86,6 +135,28 @@ class UserAdmin(BaseUserAdmin):
         if not request.user.is_superuser and obj.role in OFFICE_ROLES:
             obj.office_id = request.user.office_id
         super().save_model(request, obj, form, change)
+
+
+# allauth.mfa's own registration comes first (INSTALLED_APPS): replaced by this one.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(BaseAuthenticatorAdmin):
+    """Authenticator apps and recovery codes: a superuser's, whatever a group may do. The
+    person sets up and removes their own on their account pages."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 def _log_residents(request, users) -> None:

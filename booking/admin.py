@@ -1,14 +1,25 @@
-"""The admin site is the office admin's tool for offices, lawyers, topics and hours.
+"""The admin site is the office admin's tool for their office, its lawyers and hours.
 
-An office admin who is not a superuser sees only the records of their own office.
+An office admin who is not a superuser sees and edits only the records of their own
+office. A lawyer shared with another office shows only this office's weekly hours, and
+saving the lawyer keeps the memberships (and any other choices) the office admin cannot
+see; what the lawyer shares with the other office (their account, areas of law,
+languages, time off, whether they take bookings) is changed by a superuser or the lawyer
+(accounts/office_boundaries.py). Areas of law are shared by every office: superusers
+name them and switch them on or off; each office chooses those it offers on its own
+page (``Office.topics``).
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
+from accounts.office_boundaries import works_for_another_office
+from booking import selectors
 from booking.models import (
     AccessLog,
     Appointment,
@@ -26,6 +37,12 @@ STRANDED = _(
     "%(count)d booked consultations fall in this time. The lawyer enters this time off on "
     "their own page, where they decide whether to keep or cancel each; or move them first."
 )
+SHARED_LAWYER = _(
+    "This lawyer also works for another office. Here you change your office's part: "
+    "whether they work for your office and their weekly hours here. Their account, areas "
+    "of law, languages, time off and whether they take bookings are changed by a "
+    "superuser or the lawyer."
+)
 
 
 class ReadOnlyAdminMixin:
@@ -41,6 +58,13 @@ class ReadOnlyAdminMixin:
         return False
 
 
+def _shared(request, lawyer: Lawyer | None) -> bool:
+    """Whether ``lawyer`` also works for an office other than the office admin's."""
+    if lawyer is None or lawyer.pk is None or request.user.is_superuser:
+        return False
+    return works_for_another_office(user_id=lawyer.user_id, office_id=request.user.office_id)
+
+
 class OfficeScopedAdmin(admin.ModelAdmin):
     office_lookup = "office"
 
@@ -50,6 +74,18 @@ class OfficeScopedAdmin(admin.ModelAdmin):
             return queryset
         return queryset.filter(**{self.office_lookup: request.user.office_id}).distinct()
 
+    def save_related(self, request, form, formsets, change):
+        """Many-to-many choices are limited to what the office admin may see: the values
+        they cannot see (another office, an area of law switched off) are kept."""
+        if not request.user.is_superuser:
+            for name, field in form.fields.items():
+                if isinstance(field, forms.ModelMultipleChoiceField) and name in form.cleaned_data:
+                    unseen = getattr(form.instance, name).exclude(
+                        pk__in=field.queryset.values("pk")
+                    )
+                    form.cleaned_data[name] = [*form.cleaned_data[name], *unseen]
+        super().save_related(request, form, formsets, change)
+
 
 @admin.register(Office)
 class OfficeAdmin(OfficeScopedAdmin):
@@ -57,16 +93,46 @@ class OfficeAdmin(OfficeScopedAdmin):
     list_display = ["name", "phone", "time_zone", "horizon_days", "max_active_bookings"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "topics":
+            kwargs["widget"] = forms.CheckboxSelectMultiple  # works without JavaScript
+            if not request.user.is_superuser:
+                # Those switched off for everyone are kept, not offered (save_related).
+                kwargs["queryset"] = Topic.objects.filter(is_active=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
+    """The shared list of areas of law: superusers name them and switch them on or off.
+
+    Office admins may read it (the names their office's page offers) and change nothing:
+    a name or switch here is every office's.
+    """
+
     list_display = ["code", "name_zh_hans", "name_en", "position", "is_active"]
     list_editable = ["position", "is_active"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
 class AvailabilityRuleInline(admin.TabularInline):
     model = AvailabilityRule
     extra = 0
+
+    def get_queryset(self, request):
+        # A shared lawyer's hours at other offices are neither shown nor deleted here.
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(office=request.user.office_id)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "office" and not request.user.is_superuser:
@@ -99,9 +165,38 @@ class LawyerAdmin(OfficeScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "offices" and not request.user.is_superuser:
-            kwargs["queryset"] = Office.objects.filter(pk=request.user.office_id)
+        if not request.user.is_superuser:
+            # The lawyer's other offices and areas are kept on save (save_related).
+            if db_field.name == "offices":
+                kwargs["queryset"] = Office.objects.filter(pk=request.user.office_id)
+            elif db_field.name == "topics":
+                kwargs["queryset"] = selectors.get_offered_topics(
+                    office=Office(pk=request.user.office_id)
+                )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if _shared(request, obj):
+            return [*readonly, "user", "topics", "languages", "is_active"]
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if _shared(request, obj) and "offices" in form.base_fields:
+            # The office admin may take their own office off a shared lawyer, who keeps
+            # the other offices.
+            form.base_fields["offices"].required = False
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not _shared(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lawyer = self.get_object(request, unquote(object_id))
+        if request.method == "GET" and _shared(request, lawyer):
+            messages.warning(request, SHARED_LAWYER)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(TimeOff)
@@ -114,8 +209,20 @@ class TimeOffAdmin(OfficeScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lawyer" and not request.user.is_superuser:
-            kwargs["queryset"] = Lawyer.objects.filter(offices=request.user.office_id)
+            # A shared lawyer's time off holds at every office: they enter it themselves.
+            office_id = request.user.office_id
+            kwargs["queryset"] = Lawyer.objects.filter(offices=office_id).exclude(
+                offices__in=Office.objects.exclude(pk=office_id)
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and not _shared(request, obj.lawyer if obj else None)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and not _shared(request, obj.lawyer if obj else None)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -47,7 +47,7 @@ from booking.models import (
     Topic,
     WalkIn,
 )
-from booking.selectors import free_slots_of_rules
+from booking.selectors import free_slots_of_rules, get_bookable_topics, get_offered_topics
 from booking.slots import Slot, day_bounds
 
 WEEK = "week"
@@ -323,14 +323,12 @@ def get_figures(*, office: Office, now: datetime) -> Figures:
         for figures in periods_of(day):
             figures.lead_days[max((day - booked_on).days, 0)] += count
 
+    # The areas counted, and those the office offers now (with zeros).
     seen_topics = {value for figures in every for value in figures.counts["topic"]}
     topics = list(
         Topic.objects.filter(
-            Q(pk__in=seen_topics)
-            | Q(is_active=True, lawyers__offices=office, lawyers__is_active=True)
-        )
-        .distinct()
-        .order_by("position", "code")
+            Q(pk__in=seen_topics) | Q(pk__in=get_bookable_topics(office=office).values("pk"))
+        ).order_by("position", "code")
     )
     return Figures(office=office, now=now, topics=topics, weeks=weeks, months=months)
 
@@ -356,7 +354,9 @@ def list_next_free(*, office: Office, now: datetime) -> tuple[list[NextFree], in
     last_day = today + timedelta(days=days)
     covers: dict[int, set[int]] = defaultdict(set)  # topic id → lawyer ids
     for lawyer_id, topic_id in Lawyer.topics.through.objects.filter(
-        lawyer__offices=office, lawyer__is_active=True, topic__is_active=True
+        lawyer__offices=office,
+        lawyer__is_active=True,
+        topic__in=get_offered_topics(office=office).values("pk"),
     ).values_list("lawyer_id", "topic_id"):
         covers[topic_id].add(lawyer_id)
     topics = list(Topic.objects.filter(pk__in=covers).order_by("position", "code"))

@@ -67,6 +67,11 @@ def list_free_slots(
         lawyer__offices=office,
         lawyer__topics=topic,
     )
+    if ignore_appointment_id is None:
+        # New bookings only in an area the office offers and that is switched on; an
+        # appointment already booked in it can still be moved (switching an area off
+        # takes no new bookings and keeps those made).
+        rules = rules.filter(office__topics=topic, office__topics__is_active=True)
     if lawyer is not None:
         rules = rules.filter(lawyer=lawyer)
     return free_slots_of_rules(
@@ -195,13 +200,28 @@ def cooldown(*, resident_id: int, office: Office, now: datetime) -> tuple[int, d
     return (len(strikes), until) if until > now else None
 
 
-def list_bookable_topics(*, office: Office) -> list[Topic]:
-    """Areas of law that at least one lawyer taking bookings at ``office`` covers."""
-    return list(
-        Topic.objects.filter(is_active=True, lawyers__offices=office, lawyers__is_active=True)
-        .distinct()
-        .order_by("position", "code")
+def get_offered_topics(*, office: Office | None = None) -> QuerySet[Topic]:
+    """Areas of law that ``office`` offers (its own choice, ``Office.topics``) and that
+    are switched on for everyone (``Topic.is_active``); of any office when None.
+
+    Every page and form that lists or accepts areas of law for an office starts here.
+    """
+    if office is None:
+        topics = Topic.objects.filter(is_active=True, offices__isnull=False)
+    else:
+        topics = Topic.objects.filter(is_active=True, offices=office)
+    return topics.distinct().order_by("position", "code")
+
+
+def get_bookable_topics(*, office: Office) -> QuerySet[Topic]:
+    """Areas of law ``office`` offers that at least one lawyer taking bookings there covers."""
+    return get_offered_topics(office=office).filter(
+        lawyers__offices=office, lawyers__is_active=True
     )
+
+
+def list_bookable_topics(*, office: Office) -> list[Topic]:
+    return list(get_bookable_topics(office=office))
 
 
 def list_topic_lawyers(*, office: Office, topic: Topic) -> list[Lawyer]:

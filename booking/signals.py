@@ -1,8 +1,9 @@
 """Changes made in the admin that alter free time bump the schedule version.
 
-The booking services bump it themselves; offices, areas of law, lawyers, their weekly
-hours and their time off are edited by office admins through the admin's forms, so
-their saves and deletions are caught here, in the same transaction as the change.
+The booking services bump it themselves; offices (with the areas of law each offers),
+lawyers, their weekly hours and their time off are edited by office admins through the
+admin's forms, areas of law by superusers, so their saves and deletions are caught here,
+in the same transaction as the change.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -29,5 +30,6 @@ def connect() -> None:
     for model in (Office, Topic, Lawyer, AvailabilityRule, TimeOff, DutyDay, DutyException):
         post_save.connect(_bump, sender=model, dispatch_uid=f"schedule-{model.__name__}-save")
         post_delete.connect(_bump, sender=model, dispatch_uid=f"schedule-{model.__name__}-delete")
-    for through in (Lawyer.offices.through, Lawyer.topics.through):
+    # An office's areas of law offered (Office.topics) decide its pages as a lawyer's do.
+    for through in (Lawyer.offices.through, Lawyer.topics.through, Office.topics.through):
         m2m_changed.connect(_bump, sender=through, dispatch_uid=f"schedule-{through.__name__}")

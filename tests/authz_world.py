@@ -6,7 +6,10 @@ admin" group); office 2 has lawyer Z and a desk member. Resident A booked lawyer
 office 1 (and lawyer Z at office 2); resident B booked lawyer Y at office 1 and waits as
 a walk-in there. Lawyer X also has hours, time off, a calendar feed, a follow-up for the
 office to arrange, a verified e-mail address and an authenticator app (TOTP). Two
-superusers: one who works at office 1, one of no office. Bookings, the follow-up, the
+superusers: one who works at office 1, one of no office. Lawyer W works for both offices
+(Monday hours at office 1, Wednesday hours at office 2, time off); office 2 has an office
+admin too, outside the table's roles, for the shared lawyer's own test. Bookings, the
+follow-up, the
 walk-in and the feed are made by the services, as users make them; residents have no
 password (they sign in by SMS code), staff have one.
 """
@@ -74,6 +77,11 @@ class World:
     lawyer_x: Lawyer
     lawyer_y: Lawyer
     lawyer_z: Lawyer
+    lawyer_w: Lawyer  # of office 1 and office 2
+    rule_w_1: AvailabilityRule  # W's hours at office 1
+    rule_w_2: AvailabilityRule  # W's hours at office 2
+    time_off_w: TimeOff
+    admin_2: User  # office 2's admin (not one of ROLES)
     appointment_a: Appointment  # resident A with lawyer X, office 1
     appointment_a2: Appointment  # resident A with lawyer Z, office 2
     appointment_b: Appointment  # resident B with lawyer Y, office 1
@@ -142,9 +150,16 @@ def build_world() -> World:
         for weekday in range(5):
             RuleFactory(lawyer=lawyer, office=office, weekday=weekday)
         lawyers[name] = lawyer
+    lawyer_w = LawyerFactory(offices=[office_1, office_2], topics=[topic])
+    rule_w_1 = RuleFactory(lawyer=lawyer_w, office=office_1, weekday=0)
+    rule_w_2 = RuleFactory(lawyer=lawyer_w, office=office_2, weekday=2)
+    lawyer_w.user.set_password(STAFF_PASSWORD)
+    lawyer_w.user.save(update_fields=["password"])
     group = _office_admin_group()
     admin_1 = _staff(Role.OFFICE_ADMIN, office_1, is_staff=True, email="head-1@example.invalid")
     admin_1.groups.add(group)
+    admin_2 = _staff(Role.OFFICE_ADMIN, office_2, is_staff=True, email="head-2@example.invalid")
+    admin_2.groups.add(group)
     users = {
         "anonymous": None,
         "resident_a": UserFactory(display_name="居民甲"),
@@ -185,6 +200,12 @@ def build_world() -> World:
         ).saved
         for name in ("x", "z")
     )
+    time_off_w = add_time_off(
+        lawyer=lawyer_w,
+        starts_at=local(TOMORROW + dt.timedelta(days=21), 0),
+        ends_at=local(TOMORROW + dt.timedelta(days=22), 0),
+        now=NOW,
+    ).saved
     task = DBTaskResult.objects.first()
     assert task is not None, "booking queues the confirmation SMS as a task"
 
@@ -218,6 +239,11 @@ def build_world() -> World:
         lawyer_x=lawyers["x"],
         lawyer_y=lawyers["y"],
         lawyer_z=lawyers["z"],
+        lawyer_w=lawyer_w,
+        rule_w_1=rule_w_1,
+        rule_w_2=rule_w_2,
+        time_off_w=time_off_w,
+        admin_2=admin_2,
         appointment_a=appointment_a,
         appointment_a2=appointment_a2,
         appointment_b=appointment_b,

@@ -13,6 +13,7 @@ class OfficeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Office
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"测试镇司法所 {n}")
     slug = factory.Sequence(lambda n: f"office-{n}")
@@ -24,15 +25,34 @@ class OfficeFactory(factory.django.DjangoModelFactory):
     cancel_cutoff_minutes = 120
     max_active_bookings = 2
 
+    @factory.post_generation
+    def topics(self, create, extracted, **kwargs):
+        """The areas of law given (``OfficeFactory(topics=[...])``), else every one switched
+        on, as migration 0012 gave every office (an office got again keeps its own)."""
+        if not create:
+            return
+        if extracted is not None:
+            self.topics.set(extracted)
+        elif not self.topics.exists():
+            self.topics.set(Topic.objects.filter(is_active=True))
+
 
 class TopicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Topic
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = "family"
     name_zh_hans = "婚姻家庭"
     name_en = "Family and marriage"
+
+    @factory.post_generation
+    def offices(self, create, extracted, **kwargs):
+        """Offered by the offices given, else by every office there is (as by the seeded
+        areas, which a test run may have flushed)."""
+        if create:
+            self.offices.add(*(Office.objects.all() if extracted is None else extracted))
 
 
 class UserFactory(factory.django.DjangoModelFactory):

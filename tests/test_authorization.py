@@ -10,7 +10,9 @@ The roles: the anonymous visitor; residents A and B; lawyers X and Y, both of of
 (so that Y's 404 on X's appointment is about whose it is, not about the office); the
 desk and the office admin of office 1; the desk of office 2. Resident A booked lawyer X
 at office 1; the walk-in, the follow-up, hours, time off and feed belong to office 1 or
-lawyer X.
+lawyer X. Lawyer W works for both offices: the admin rows and
+``test_each_office_admin_reaches_only_their_part_of_the_shared_lawyer`` check what each
+office admin may do with W.
 
 The admin site is checked by rule: each registered model's routes (list, add, change,
 history, delete and the bare object address) get the answers that follow from what the
@@ -667,6 +669,18 @@ ROWS: dict[str, tuple[Case, ...]] = {
             kwargs=lambda w: {"id": w.superuser_1.pk},
             note="a superuser who works at office 1",
         ),
+        Case(
+            get=admin_site(OK),
+            post=admin_site(ACCEPTED),
+            kwargs=lambda w: {"id": w.lawyer_x.user_id},
+            note="a lawyer of office 1 only",
+        ),
+        Case(
+            get=admin_site(FORBIDDEN),
+            post=admin_site(FORBIDDEN),
+            kwargs=lambda w: {"id": w.lawyer_w.user_id},
+            note="a lawyer of office 1 and office 2",
+        ),
     ),
 }
 
@@ -719,8 +733,9 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "booking.office": AdminModel(
         may("view", "change"), own=lambda w: w.office_1, hidden=(lambda w: w.office_2,)
     ),
-    # Areas of law are shared by every office.
-    "booking.topic": AdminModel(may("view", "add", "change"), own=lambda w: w.topic),
+    # Areas of law are shared by every office: superusers name them, whatever a group may
+    # do; an office ticks those it offers on its office's page.
+    "booking.topic": AdminModel(may("view"), own=lambda w: w.topic),
     "booking.lawyer": AdminModel(
         may("view", "add", "change"), own=lambda w: w.lawyer_x, hidden=(lambda w: w.lawyer_z,)
     ),
@@ -884,6 +899,40 @@ ADMIN_EXTRA_CASES: dict[str, tuple[Case, ...]] = {
             ("office 2's desk member", lambda w: w.users["desk_2"]),
         )
     ),
+    # Lawyer W works for office 1 and office 2: office 1's admin sees their account,
+    # changes none of it, changes the lawyer's office-1 part, and reads W's time off.
+    "admin:accounts_user_change": (
+        Case(
+            get=admin_site(OK),
+            post=admin_site(FORBIDDEN),
+            kwargs=lambda w: {"object_id": w.lawyer_w.user_id},
+            note="the account of a lawyer of both offices",
+        ),
+    ),
+    "admin:booking_lawyer_change": (
+        Case(
+            get=admin_site(OK),
+            post=admin_site(ACCEPTED),
+            kwargs=lambda w: {"object_id": w.lawyer_w.pk},
+            note="a lawyer of both offices",
+        ),
+    ),
+    "admin:booking_timeoff_change": (
+        Case(
+            get=admin_site(OK),
+            post=admin_site(FORBIDDEN),
+            kwargs=lambda w: {"object_id": w.time_off_w.pk},
+            note="time off of a lawyer of both offices",
+        ),
+    ),
+    "admin:booking_timeoff_delete": (
+        Case(
+            get=admin_site(FORBIDDEN),
+            post=admin_site(FORBIDDEN),
+            kwargs=lambda w: {"object_id": w.time_off_w.pk},
+            note="time off of a lawyer of both offices",
+        ),
+    ),
     "admin:booking_timeoff_add": (
         Case(
             get=None,
@@ -1022,3 +1071,41 @@ def test_each_role_gets_what_the_table_says(route, world):
                 if problem:
                     failures.append(f"{method.upper()} {asked}{note} as {role}: {problem}")
     assert not failures, f"{route}:\n  " + "\n  ".join(failures)
+
+
+@pytest.mark.parametrize("admin_of", ["office_1", "office_2"])
+def test_each_office_admin_reaches_only_their_part_of_the_shared_lawyer(world, admin_of):
+    """Lawyer W works for both offices: each office admin sees W's hours at their own
+    office only, and changes neither W's account nor W's time off; a superuser may."""
+    office = getattr(world, admin_of)
+    head = world.users["admin_1"] if admin_of == "office_1" else world.admin_2
+    own_rule, other_rule = (
+        (world.rule_w_1, world.rule_w_2)
+        if admin_of == "office_1"
+        else (world.rule_w_2, world.rule_w_1)
+    )
+    w = world.lawyer_w
+    with rolled_back():
+        client = Client(raise_request_exception=False)
+        client.force_login(head)
+        page = client.get(reverse("admin:booking_lawyer_change", args=[w.pk]))
+        assert page.status_code == HTTPStatus.OK
+        [rules] = page.context["inline_admin_formsets"]
+        shown = [form.instance.pk for form in rules.formset.initial_forms]
+        assert (shown, office.pk) == ([own_rule.pk], own_rule.office_id)
+        assert other_rule.pk not in shown
+        refused = [
+            ("get", reverse("admin:auth_user_password_change", args=[w.user_id])),
+            ("post", reverse("admin:auth_user_password_change", args=[w.user_id])),
+            ("post", reverse("admin:accounts_user_change", args=[w.user_id])),
+            ("post", reverse("admin:booking_timeoff_change", args=[world.time_off_w.pk])),
+            ("post", reverse("admin:booking_timeoff_delete", args=[world.time_off_w.pk])),
+        ]
+        for method, address in refused:
+            answer = getattr(client, method)(address)
+            assert answer.status_code == HTTPStatus.FORBIDDEN, (method, address)
+    with rolled_back():
+        client = Client(raise_request_exception=False)
+        client.force_login(world.superuser)
+        address = reverse("admin:auth_user_password_change", args=[w.user_id])
+        assert client.get(address).status_code == HTTPStatus.OK

@@ -95,7 +95,8 @@ def test_home_page_shows_the_office_and_areas_of_law_in_chinese_by_default(
 
 
 @pytest.mark.django_db
-def test_home_page_in_english_when_chosen(client, topic):
+def test_home_page_in_english_when_chosen(client, office, topic):
+    # The areas of law listed are those an office offers (booking/selectors.py).
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, secure=True)
     assert response.status_code == HTTPStatus.FOUND
     body = client.get("/", secure=True).content.decode()

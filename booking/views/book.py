@@ -83,7 +83,7 @@ def topics(request, office: str):
 
 def _office_and_topic(office_slug: str, topic_code: str) -> tuple[Office, Topic]:
     office = get_object_or_404(Office, slug=office_slug)
-    topic = get_object_or_404(Topic, code=topic_code, is_active=True)
+    topic = get_object_or_404(selectors.get_offered_topics(office=office), code=topic_code)
     return office, topic
 
 

@@ -154,9 +154,7 @@ def _show(request, template: str, context: dict):
 
 def _topic_or_404(office, code: str) -> Topic:
     """An area of law that a lawyer of ``office`` covers; any other answers 404."""
-    topics = Topic.objects.filter(
-        code=code, is_active=True, lawyers__offices=office, lawyers__is_active=True
-    ).distinct()
+    topics = selectors.get_bookable_topics(office=office).filter(code=code)
     return get_object_or_404(topics)
 
 

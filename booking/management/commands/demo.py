@@ -49,7 +49,9 @@ ADMIN_GROUP = "office admin"
 # What the "office admin" group may do, by model; bookings change only through the service.
 ADMIN_PERMISSIONS = {
     "booking.office": ("view", "change"),
-    "booking.topic": ("view", "add", "change"),
+    # Areas of law are shared by every office: superusers name them, each office chooses
+    # its own on its office's page.
+    "booking.topic": ("view",),
     "booking.lawyer": ("view", "add", "change"),
     "booking.availabilityrule": ("view", "add", "change", "delete"),
     "booking.timeoff": ("view", "add", "change", "delete"),
@@ -174,7 +176,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def _load(self):
         now = timezone.now()
-        office, _created = Office.objects.get_or_create(slug="qingshi-demo", defaults=OFFICE)
+        office, created = Office.objects.get_or_create(slug="qingshi-demo", defaults=OFFICE)
+        if created:  # the office offers every area of law; its admin may switch some off
+            office.topics.set(Topic.objects.filter(is_active=True))
         admin = self._staff(*OFFICE_ADMIN, role=Role.OFFICE_ADMIN, office=office)
         admin.groups.add(self._admin_group())
         desk = self._staff(*DESK, role=Role.DESK, office=office)
@@ -233,7 +237,7 @@ class Command(BaseCommand):
     def _book(self, *, office, residents, desk, now) -> None:
         """Book each resident up to the office's limit; the first two cancel one first."""
         rng = random.Random(SEED)
-        topics = list(Topic.objects.filter(code__in=SUMMARIES, lawyers__offices=office).distinct())
+        topics = list(selectors.get_bookable_topics(office=office).filter(code__in=SUMMARIES))
         lawyers = {lawyer.pk: lawyer for lawyer in Lawyer.objects.filter(offices=office)}
         tomorrow = now.astimezone(office.tz).date() + timedelta(days=1)
         last_day = tomorrow + timedelta(days=BOOKING_DAYS)
@@ -289,8 +293,16 @@ class Command(BaseCommand):
         rng = random.Random(SEED + 2)
         people = self._past_residents()
         lawyers = Lawyer.objects.filter(offices=office).prefetch_related("topics")
-        topics = {lawyer.pk: list(lawyer.topics.all()) for lawyer in lawyers}
-        rules = list(AvailabilityRule.objects.filter(office=office, lawyer__in=lawyers))
+        offered = set(selectors.get_offered_topics(office=office).values_list("pk", flat=True))
+        topics = {
+            lawyer.pk: [topic for topic in lawyer.topics.all() if topic.pk in offered]
+            for lawyer in lawyers
+        }
+        rules = [
+            rule
+            for rule in AvailabilityRule.objects.filter(office=office, lawyer__in=lawyers)
+            if topics[rule.lawyer_id]  # a lawyer of no area the office offers sees no one
+        ]
         today = now.astimezone(office.tz).date()
         taken = set(Appointment.objects.values_list("reference", flat=True))
         appointments, booked_on = [], []
