@@ -28,22 +28,3 @@ def get_office_requiring_totp(*, user: User) -> Office | None:
         .order_by("name", "pk")
         .first()
     )
-
-
-def find_residents(*, phone: str = "", name: str = "", limit: int = 20) -> list[User]:
-    """Residents the desk may mean: the one with ``phone`` (E.164), or those whose name
-    contains ``name`` (with their village, to tell namesakes apart), active ones only,
-    pending sign-ups left out.
-    """
-    residents = User.objects.filter(role="resident", is_active=True, pending_until__isnull=True)
-    if phone:
-        residents = residents.filter(phone=phone)
-    elif name.strip():
-        residents = residents.filter(display_name__icontains=name.strip())
-    else:
-        return []
-    return list(
-        residents.only("pk", "display_name", "village", "phone").order_by("display_name", "pk")[
-            :limit
-        ]
-    )

@@ -154,8 +154,8 @@ def register_resident_at_desk(
     pending account is no longer pending (the desk vouches for it), and a name or village
     is filled in where the account has none. The number stays unverified until its holder
     signs in with a code. Without a number: always a new resident with ``name`` and
-    ``village`` (the desk chooses an existing one itself, by ``find_residents``). Both
-    are cleaned as accounts/text.py says (``TextRefused``).
+    ``village`` (the desk chooses an existing one itself, through its exact find in
+    booking/desk_residents.py). Both are cleaned as accounts/text.py says (``TextRefused``).
     """
     name, village = clean_name(name), clean_name(village)
     if not phone:

@@ -6,6 +6,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from accounts.forms import MobileNumberField
+from booking import selectors
 from booking.forms import (
     BAD_OTHER_PARTY_PHONE,
     NAME_MAX_LENGTH,
@@ -82,11 +83,7 @@ class ArrivalForm(forms.Form):
 
     def __init__(self, *args, office: Office, **kwargs):
         super().__init__(*args, **kwargs)
-        topics = (
-            Topic.objects.filter(is_active=True, lawyers__offices=office, lawyers__is_active=True)
-            .distinct()
-            .order_by("position", "code")
-        )
+        topics = selectors.get_bookable_topics(office=office)
         self.fields["topic"].queryset = topics
         # Read once for the page (the widget would read the query twice).
         self.fields["topic"].choices = [(topic.pk, topic.name) for topic in topics]

@@ -260,6 +260,10 @@ if CACHE_BACKEND == "database":
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
+            # Rate-limit counters live here: Django's default of 300 entries would cull
+            # them (expired ones first, then a third of the rest) as soon as a few hundred
+            # clients are counted, which would reset the limits.
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
         }
     }
 elif CACHE_BACKEND == "locmem":
