@@ -24,7 +24,8 @@ one attacker gets whole.
 A request over a limit gets the 429 page with Retry-After, and the view does not run:
 nothing is written. Known limits: the database cache increments by read and write, so
 requests racing in different processes may each be let through on the last count; and
-it drops entries beyond its ``MAX_ENTRIES`` (Django's default, 300), counts included.
+it drops entries beyond its ``MAX_ENTRIES`` (``CACHE_MAX_ENTRIES``, 20,000), counts
+included.
 """
 
 import hashlib
