@@ -60,6 +60,8 @@ SIGN_IN_LOCKED = _(
 )
 # The least the security log and the access log are kept (MLPS level 2: six months).
 SECURITY_LOG_MIN_DAYS = 180
+# No account's password stands behind a lock (SignInLock.password_mark, a session hash).
+NO_MARK = ""
 
 _DIGEST_SALT = "accounts.security.SignInLock"
 _PHONE = re.compile(r"^\+?\d{7,15}$")
@@ -176,7 +178,7 @@ def begin_password_attempt(*, request, login: str) -> PasswordAttempt:
             if lock.locked_until > now and not lifted:
                 locked_until = lock.locked_until
             else:  # served, or a new password: start afresh
-                lock.locked_until, lock.password_mark, lock.failures = None, "", []
+                lock.locked_until, lock.password_mark, lock.failures = None, NO_MARK, []
                 locked_until = None
         else:
             locked_until = None
@@ -188,7 +190,7 @@ def begin_password_attempt(*, request, login: str) -> PasswordAttempt:
             lock.failures = failures
             if locks:  # at once, so that a parallel guess is refused already
                 lock.locked_until = now + _period()
-                lock.password_mark = user.get_session_auth_hash() if user else ""
+                lock.password_mark = user.get_session_auth_hash() if user else NO_MARK
             lock.save()
     if locked_until is not None:
         record_event(
@@ -214,7 +216,7 @@ def begin_password_attempt(*, request, login: str) -> PasswordAttempt:
 def password_accepted(attempt: PasswordAttempt) -> None:
     """The password was right: the wrong ones before it no longer count."""
     SignInLock.objects.filter(key=attempt.key).update(
-        failures=[], locked_until=None, password_mark="", updated_at=timezone.now()
+        failures=[], locked_until=None, password_mark=NO_MARK, updated_at=timezone.now()
     )
 
 
