@@ -69,6 +69,9 @@ class Message(models.Model):
     # forged delivery report cannot name a message it has not seen.
     out_id = models.CharField(_("our id at the provider"), max_length=40, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # The provider's own code for a failure (isv.MOBILE_NUMBER_ILLEGAL, 30003, …), from
+    # the send or from its delivery report: what the office's pages put into words.
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

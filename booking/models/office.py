@@ -61,6 +61,20 @@ class Office(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name in addresses"), unique=True)
     address = models.CharField(_("address"), max_length=300)
+    # Text-message templates take short variables (tens of characters, by provider rule):
+    # the office's name and place as the texts say them (sms/registry.py fits them).
+    sms_name = models.CharField(
+        _("name in text messages"),
+        max_length=20,
+        blank=True,
+        help_text=_("Short, e.g. 青石镇司法所. Empty: the name, when it is short enough."),
+    )
+    sms_place = models.CharField(
+        _("place in text messages"),
+        max_length=20,
+        blank=True,
+        help_text=_("Short, e.g. 青石镇政府一楼. Empty: the name in text messages."),
+    )
     phone = models.CharField(_("phone"), max_length=40)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
