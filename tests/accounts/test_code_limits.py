@@ -26,6 +26,7 @@ from sms.code_limits import (
     CODE_JUST_SENT,
     CODES_PAUSED,
     DAILY_CAP_REACHED,
+    TOMORROW_AT,
     TOO_MANY_CODES_FOR_NUMBER,
     TOO_MANY_CODES_FROM_HERE,
 )
@@ -184,8 +185,8 @@ def test_when_a_numbers_codes_for_the_day_are_used_the_resident_is_told_until_wh
 
     refused = form_error(ask_for_code(phone, number))
 
-    assert refused == [str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}]
-    assert "call the office" in refused[0]
+    assert refused == [str(DAILY_CAP_REACHED) % {"time": str(TOMORROW_AT) % {"time": "08:00"}}]
+    assert "打电话给司法所" in refused[0]  # and what else to do
 
 
 def test_a_code_asked_for_again_within_the_minute_says_when_to_ask(clock):

@@ -32,7 +32,7 @@ from accounts.forms import PASSWORD_NEEDED
 from accounts.models import Role, User
 from accounts.services import PENDING_FOR
 from accounts.validators import NOT_A_MOBILE_NUMBER, REGION_NOT_SERVED
-from sms.code_limits import CODE_JUST_SENT, DAILY_CAP_REACHED, TOO_MANY_CODES_FROM_HERE
+from sms.code_limits import CODE_JUST_SENT, DAILY_CAP_REACHED, TOMORROW_AT, TOO_MANY_CODES_FROM_HERE
 from sms.models import Kind, Message
 from sms.services import LOGIN_CODE_MINUTES
 from tests.factories import LawyerFactory, UserFactory
@@ -227,7 +227,10 @@ def test_a_wrong_code_is_refused_and_three_end_the_attempt():
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("SMS_DAILY_CAP_PER_NUMBER", str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}),
+        (
+            "SMS_DAILY_CAP_PER_NUMBER",
+            str(DAILY_CAP_REACHED) % {"time": str(TOMORROW_AT) % {"time": "08:00"}},
+        ),
         ("SMS_CODES_PER_IP_PER_HOUR", str(TOO_MANY_CODES_FROM_HERE) % {"time": "09:00"}),
     ],
 )
@@ -260,7 +263,7 @@ def test_a_sign_up_whose_code_the_sms_limits_refuse_says_so(settings, frozen_clo
     response = post(client, SIGNUP, {"phone": TYPED})
 
     assert response.url == SIGNUP
-    message = str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}
+    message = str(DAILY_CAP_REACHED) % {"time": str(TOMORROW_AT) % {"time": "08:00"}}
     assert message in text(followed(client, response))
     assert not Message.objects.exists()
 
@@ -275,7 +278,7 @@ def test_a_resend_the_sms_limits_refuse_is_reported_on_the_code_page(settings, f
     response = post(client, CONFIRM_LOGIN, {"action": "resend"})
 
     assert response.url == CONFIRM_LOGIN
-    message = str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}
+    message = str(DAILY_CAP_REACHED) % {"time": str(TOMORROW_AT) % {"time": "08:00"}}
     assert message in text(followed(client, response))
     assert len(codes_sent_to(NUMBER)) == 1
 

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from booking import errors, services
 from booking.models import Mode
-from sms.code_limits import DAILY_CAP_REACHED, TOO_MANY_CODES_FROM_HERE
+from sms.code_limits import DAILY_CAP_REACHED, TOMORROW_AT, TOO_MANY_CODES_FROM_HERE
 from sms.messages import build_sms
 from sms.models import Kind, Message, MessageStatus
 from sms.services import SmsLimitReached, send_login_code
@@ -169,7 +169,9 @@ def test_the_daily_cap_per_number_is_enforced_with_a_clear_error(settings, time_
     with pytest.raises(SmsLimitReached) as refused:
         send_login_code(phone="+8613800138000", code="1", language="zh-hans")
     # 24 hours after the first of the three.
-    assert refused.value.message == str(DAILY_CAP_REACHED) % {"time": "tomorrow at 08:00"}
+    assert refused.value.message == str(DAILY_CAP_REACHED) % {
+        "time": str(TOMORROW_AT) % {"time": "08:00"}
+    }
     # Another number is not affected; skipped and failed messages do not count.
     send_login_code(phone="+8613900139000", code="1", language="zh-hans")
     Message.objects.filter(recipient="+8613800138000").update(status=MessageStatus.FAILED)
