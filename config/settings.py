@@ -234,6 +234,15 @@ SMS_CALLBACK_ALLOWED_NETWORKS = [
     str(ipaddress.ip_network(network, strict=False))  # a wrong entry stops the start
     for network in env_list("SMS_CALLBACK_ALLOWED_NETWORKS")
 ]
+# The site's public address, scheme and host without a trailing slash
+# ("https://yuyue.example.gov.cn"). Twilio is given <SITE_URL>/sms/callbacks/<token>/twilio/
+# with each message (its StatusCallback) and signs its status reports for that very URL.
+# Empty: Twilio sends no reports and its messages stay "sent" (a system check warns).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# PIPL art. 36: personal information handled by state organs is stored in mainland China,
+# so a system check refuses a provider abroad (Twilio) while any office, or TIME_ZONE, is
+# in a mainland zone. 1 says that this deployment has the legal basis to do it anyway.
+SMS_ALLOW_PROVIDER_ABROAD = env_bool("SMS_ALLOW_PROVIDER_ABROAD", False)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

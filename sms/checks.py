@@ -1,7 +1,7 @@
 """Start-up checks: a production site must know how to send its text messages."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
 NO_BACKEND = "sms.E001"
@@ -25,3 +25,75 @@ def check_sms_backend(app_configs, **kwargs):
     except ImportError as error:
         return [Error(f"SMS_BACKEND cannot be imported: {error}", id=BAD_BACKEND)]
     return []
+
+
+# A provider abroad (PIPL) and Twilio's delivery reports ----------------------------------
+
+PROVIDER_ABROAD = "sms.E010"
+NO_STATUS_CALLBACK = "sms.W010"
+#: The IANA zones of mainland China, links included (Hong Kong and Macao are not).
+MAINLAND_CHINA_ZONES = frozenset(
+    {"Asia/Shanghai", "Asia/Urumqi", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin",
+     "Asia/Kashgar", "PRC"}
+)  # fmt: skip
+
+
+def mainland_china_zones() -> set[str]:
+    """The mainland zones of the offices and of ``TIME_ZONE`` (the site's own zone, which
+    also speaks for a database not migrated yet, or without an office so far)."""
+    from django.db import DatabaseError
+
+    from booking.models import Office
+
+    zones = {settings.TIME_ZONE} & MAINLAND_CHINA_ZONES
+    try:
+        offices = Office.objects.filter(time_zone__in=MAINLAND_CHINA_ZONES)
+        zones |= set(offices.values_list("time_zone", flat=True).distinct())
+    except DatabaseError:  # no table yet (before `migrate`), or no database to ask
+        pass
+    return zones
+
+
+@register()
+def check_provider_abroad(app_configs, **kwargs):
+    """PIPL art. 36: personal information handled by state organs is stored in mainland
+    China, so residents' numbers go to a provider abroad only where a deployment says it
+    may (``SMS_ALLOW_PROVIDER_ABROAD``)."""
+    try:
+        backend = import_string(settings.SMS_BACKEND) if settings.SMS_BACKEND else None
+    except ImportError:
+        return []  # check_sms_backend reports it
+    if backend is None or not getattr(backend, "outside_mainland_china", False):
+        return []
+    errors = []
+    if not settings.SMS_ALLOW_PROVIDER_ABROAD:
+        zones = mainland_china_zones()
+        if zones:
+            errors.append(
+                Error(
+                    f"SMS_BACKEND {settings.SMS_BACKEND} sends residents' numbers and "
+                    "texts to a provider outside mainland China, and this site's offices "
+                    f"are in mainland China ({', '.join(sorted(zones))}): personal "
+                    "information handled by state organs is to be stored in mainland "
+                    "China (PIPL art. 36).",
+                    hint="Use sms.backends.alibaba.AlibabaBackend or "
+                    "sms.backends.tencent.TencentBackend; or, where the deployment has the "
+                    "legal basis for it, set SMS_ALLOW_PROVIDER_ABROAD=1 (see README.md).",
+                    id=PROVIDER_ABROAD,
+                )
+            )
+    from sms.backends.twilio import TwilioBackend
+
+    if issubclass(backend, TwilioBackend) and not (
+        settings.SITE_URL and settings.SMS_CALLBACK_TOKEN
+    ):
+        errors.append(
+            Warning(
+                "Twilio is sent no StatusCallback without SITE_URL and SMS_CALLBACK_TOKEN: "
+                "its messages will stay 'sent', and no failed text reaches the office's "
+                "pages.",
+                hint="Set SITE_URL (the public https address) and SMS_CALLBACK_TOKEN.",
+                id=NO_STATUS_CALLBACK,
+            )
+        )
+    return errors

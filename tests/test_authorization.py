@@ -519,6 +519,16 @@ ROWS: dict[str, tuple[Case, ...]] = {
             note="a wrong token",
         ),
     ),
+    # Twilio's status callbacks: the token, then Twilio's signature (none here).
+    "sms:twilio_reports": (
+        Case(get=each(NOT_ALLOWED), post=each(FORBIDDEN), kwargs=sms_token(SMS_TOKEN)),
+        Case(
+            get=each(NOT_FOUND),
+            post=each(NOT_FOUND),
+            kwargs=sms_token("wrong"),
+            note="a wrong token",
+        ),
+    ),
     # allauth: signing in, up and out, codes, passwords, the authenticator app. Every
     # page is about the visitor's own account, so roles differ only by what the account
     # has: residents a phone and no password, staff a password, lawyer X a verified
@@ -1022,6 +1032,7 @@ def world(built_world, db, frozen_clock, plain_http, settings) -> World:
         "desk_find": "100000/h/ip,100000/h/user",
     }
     settings.SMS_CALLBACK_TOKEN = SMS_TOKEN
+    settings.SMS_OPTIONS = {**settings.SMS_OPTIONS, "auth_token": "twilio-token-for-the-table"}
     return built_world
 
 

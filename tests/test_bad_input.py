@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http import HTTPStatus
 from types import SimpleNamespace
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import pytest
 from django.apps import apps
@@ -68,6 +68,7 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
+from tests.sms.fake_providers import twilio_signature
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -1702,7 +1703,7 @@ def sms_world(world):
 def test_delivery_reports_settle_known_messages_or_nothing(client, sms_world, data):
     world = sms_world
     provider = data.draw(
-        often("alibaba", "tencent", rarely=["twilio", "Alibaba"]), label="provider"
+        often("alibaba", "tencent", rarely=["Twilio", "Alibaba"]), label="provider"
     )
     token = data.draw(
         often(CALLBACK_TOKEN, rarely=["wrong", CALLBACK_TOKEN.upper(), CALLBACK_TOKEN + "x"]),
@@ -1754,8 +1755,128 @@ def test_delivery_reports_settle_known_messages_or_nothing(client, sms_world, da
             "updated_at",
             "delivered_at",
             "error",
+            "error_code",
             "provider_message_id",
         }
+
+
+TWILIO_AUTH_TOKEN = "twilio-auth-token-for-tests-0123"
+TWILIO_SITE = "http://testserver"
+TWILIO_FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def twilio_world(world, settings):
+    """Messages sent through Twilio: one sent, one delivered (final), one whose send timed
+    out (known by its out_id only); and one sent through Alibaba under a Twilio-like id."""
+    settings.SMS_OPTIONS = {"auth_token": TWILIO_AUTH_TOKEN}
+    settings.SITE_URL = TWILIO_SITE
+    twilio = "sms.backends.twilio.TwilioBackend"
+
+    def row(key, status, *, sid="", out_id="", backend=twilio):
+        return Message.objects.create(
+            recipient=str(world.resident.phone), kind=Kind.CONFIRMATION,
+            template="confirmation", idempotency_key=f"twilio-test:{key}", status=status,
+            provider_message_id=sid, out_id=out_id, backend=backend,
+        )  # fmt: skip
+
+    world.twilio_sent = row(1, MessageStatus.SENT, sid="SM" + "1" * 32, out_id="1a" * 16)
+    world.twilio_delivered = row(2, MessageStatus.DELIVERED, sid="SM" + "2" * 32)
+    world.twilio_lost = row(3, MessageStatus.SENDING, out_id="3c" * 16)
+    world.alibaba_sent = row(
+        4, MessageStatus.SENT, sid="SM" + "4" * 32, backend="sms.backends.alibaba.AlibabaBackend"
+    )
+    return world
+
+
+@examples(120)
+@given(data=st.data())
+def test_twilio_status_callbacks_settle_their_own_messages_or_nothing(client, twilio_world, data):
+    world = twilio_world
+    sids = [
+        world.twilio_sent.provider_message_id,
+        world.twilio_delivered.provider_message_id,
+        world.alibaba_sent.provider_message_id,
+        "SM" + "9" * 32,
+    ]
+    form = data.draw(
+        bad.form(
+            MessageSid=often(*sids, rarely=["", "S" * 101, "SM\x00"]),
+            SmsSid=often(bad.MISSING, *sids),
+            MessageStatus=often(
+                "delivered", "undelivered", "failed", "sent", "queued",
+                rarely=["read", "DELIVERED", "canceled", ""],
+            ),
+            ErrorCode=often(bad.MISSING, "30003", "30005", rarely=["", "E\x00", "9" * 200]),
+            AccountSid=often("AC" + "0" * 32),
+            To=often(str(world.resident.phone)),
+        ),
+        label="form",
+    )  # fmt: skip
+    form = {key: list(map(str, value)) if isinstance(value, list) else str(value)
+            for key, value in form.items()}  # fmt: skip
+    token = data.draw(often(CALLBACK_TOKEN, rarely=["wrong", CALLBACK_TOKEN + "x"]), label="token")
+    out_id = data.draw(
+        often(bad.MISSING, world.twilio_lost.out_id, world.twilio_sent.out_id,
+              rarely=["", world.twilio_lost.idempotency_key, "\x00"]),
+        label="out_id",
+    )  # fmt: skip
+    url = f"/sms/callbacks/{path(token)}/twilio/"
+    if out_id is not bad.MISSING:
+        url += "?" + urlencode({"out_id": out_id})
+    signed_with = data.draw(
+        often("right", rarely=["another token", "another url", "none", "garbage"]),
+        label="signature",
+    )
+    signature = {
+        "right": twilio_signature(TWILIO_SITE + url, form, TWILIO_AUTH_TOKEN),
+        "another token": twilio_signature(TWILIO_SITE + url, form, "another-token"),
+        "another url": twilio_signature("https://testserver" + url, form, TWILIO_AUTH_TOKEN),
+        "none": None,
+        "garbage": data.draw(bad.texts.filter(lambda text: "\n" not in text), label="garbage"),
+    }[signed_with]
+    headers = {} if signature is None else {"HTTP_X_TWILIO_SIGNATURE": signature}
+    content_type = data.draw(
+        often(TWILIO_FORM, rarely=["application/json", "multipart/form-data; boundary=x", ""]),
+        label="content type",
+    )
+    method = data.draw(often("POST", rarely=["GET", "PUT"]), label="method")
+    with rolled_back():
+        client.logout()
+        before = snapshot()
+        response = client.generic(
+            method, url, urlencode(form, doseq=True), content_type=content_type, **headers
+        )
+        assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+        result = Result(response, Diff.between(before, snapshot()))
+        event(f"{method} {result.status}, {'wrote' if result.diff else 'no write'}")
+        if token != CALLBACK_TOKEN:
+            assert result.status == HTTPStatus.NOT_FOUND or result.refused_at_door
+        elif method != "POST":
+            assert result.status == HTTPStatus.METHOD_NOT_ALLOWED or result.refused_at_door
+        elif signed_with == "right" and (content_type == TWILIO_FORM or not form):
+            # Signed as Twilio signs: heard (OK), or not a status report (400).
+            assert result.status in {HTTPStatus.OK, HTTPStatus.BAD_REQUEST}
+        else:  # signed otherwise, or over fields the view does not read as a form
+            assert result.status == HTTPStatus.FORBIDDEN or result.refused_at_door
+        if result.status != HTTPStatus.OK:
+            assert result.status in {400, 403, 404, 405}
+            result.unchanged()
+            return
+        assert_only(result, "sms.Message")
+        assert not result.diff.added and not result.diff.removed
+        text = urlencode(form, doseq=True) + url
+        for old, new in result.diff.changed.get("sms.Message", []):
+            assert old["status"] in {MessageStatus.SENT, MessageStatus.SENDING}
+            assert new["status"] in {MessageStatus.DELIVERED, MessageStatus.FAILED}
+            assert old["backend"].endswith("TwilioBackend")
+            # Named by its sid, or by its out_id in the signed URL.
+            assert any(
+                value and value in text for value in (old["provider_message_id"], old["out_id"])
+            )
+        assert result.diff.fields("sms.Message") <= {
+            "status", "updated_at", "delivered_at", "error", "error_code", "provider_message_id",
+        }  # fmt: skip
 
 
 # The admin's office settings

@@ -20,6 +20,17 @@ Options (``settings.SMS_OPTIONS`` merged with keyword arguments):
 ``timeout``
     Seconds allowed for connecting and again for the answer (default 10).
 
+Delivery reports: with ``SITE_URL`` and ``SMS_CALLBACK_TOKEN`` set, every message is sent
+with a ``StatusCallback`` of ``<SITE_URL>/sms/callbacks/<token>/twilio/?out_id=<out_id>``
+(``status_callback_url``); Twilio posts the message's later statuses there, signed with
+the account's auth token (``X-Twilio-Signature``, checked in sms/views.py), and
+sms/reports.py settles the row. ``out_id`` in the URL finds a message whose send timed
+out before Twilio's answer gave its sid. Without either setting no reports come and
+Twilio messages stay "sent" (a system check warns).
+
+Twilio stores and processes messages outside mainland China (``outside_mainland_china``):
+sms/checks.py refuses it for offices there unless ``SMS_ALLOW_PROVIDER_ABROAD`` is set.
+
 Known limits:
 
 - The Messages API takes no idempotency key, hence ``honours_idempotency_key = False``;
@@ -31,10 +42,15 @@ Known limits:
   condition costs more than a few bounded retries of a request Twilio rejected.
 """
 
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
 from requests import RequestException
 from requests.exceptions import Timeout
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from sms.backends.base import BaseBackend, OutgoingSMS, PermanentError, SendResult, TemporaryError
@@ -55,8 +71,32 @@ PERMANENT_CODES = frozenset(
 )
 
 
+def status_callback_url(out_id: str = "") -> str:
+    """Where Twilio is to post a message's statuses; empty without ``SITE_URL`` or
+    ``SMS_CALLBACK_TOKEN``. Twilio signs its reports for exactly this URL."""
+    site, token = settings.SITE_URL, settings.SMS_CALLBACK_TOKEN
+    if not site or not token:
+        return ""
+    url = site.rstrip("/") + reverse("sms:twilio_reports", kwargs={"token": token})
+    return f"{url}?{urlencode({'out_id': out_id})}" if out_id else url
+
+
+def report_auth_token() -> str:
+    """The auth token Twilio signs its reports with: the account's, from ``SMS_OPTIONS``."""
+    return str(settings.SMS_OPTIONS.get("auth_token") or "")
+
+
+def signed_by_twilio(*, url: str, params, signature: str, auth_token: str) -> bool:
+    """Whether ``signature`` (``X-Twilio-Signature``) is Twilio's for a POST of the form
+    ``params`` to ``url``, checked by the SDK's validator (HMAC-SHA1 of the URL and the
+    sorted fields with the auth token)."""
+    return RequestValidator(auth_token).validate(url, params, signature)
+
+
 class TwilioBackend(BaseBackend):
     honours_idempotency_key = False
+    #: The resident's number and the text are processed by Twilio, outside mainland China.
+    outside_mainland_china = True
     required_options = ("account_sid", "auth_token", "from_number")
 
     def __init__(self, **options):
@@ -76,8 +116,12 @@ class TwilioBackend(BaseBackend):
         sender = self.options["from_number"]
         if sms.safe_contact and self.options.get("from_number_safe"):
             sender = self.options["from_number_safe"]
+        extra = {}
+        callback = status_callback_url(sms.out_id)
+        if callback:
+            extra["status_callback"] = callback
         try:
-            message = self.client.messages.create(to=sms.to, from_=sender, body=sms.text)
+            message = self.client.messages.create(to=sms.to, from_=sender, body=sms.text, **extra)
         except (TwilioRestException, TwilioServiceException) as exc:
             code = exc.code or exc.status
             detail = f"HTTP {exc.status}: {getattr(exc, 'msg', '') or getattr(exc, 'detail', '')}"

@@ -92,6 +92,7 @@ ALIBABA = {
     "received": {"code": 0, "msg": "接收成功"},
     "malformed": {"code": 1, "msg": "malformed report batch"},
     "failure": "MK:0001: 空号",
+    "failure_code": "MK:0001",
 }
 TENCENT = {
     "name": "tencent",
@@ -101,6 +102,7 @@ TENCENT = {
     "received": {"result": 0, "errmsg": "OK"},
     "malformed": {"result": 1, "errmsg": "malformed report batch"},
     "failure": "MK:0001: 空号",
+    "failure_code": "MK:0001",
 }
 PROVIDERS = pytest.mark.parametrize("provider", [ALIBABA, TENCENT], ids=["alibaba", "tencent"])
 
@@ -135,6 +137,7 @@ def test_failed_report_marks_the_message_failed_with_the_providers_reason(client
     sent.refresh_from_db()
     assert sent.status == MessageStatus.FAILED
     assert sent.error == provider["failure"]
+    assert sent.error_code == provider["failure_code"]  # what the office's pages word
     assert sent.delivered_at is None
 
 
@@ -234,8 +237,10 @@ def test_get_is_not_allowed(client, db, provider):
         {"biz_id": "1^0", "sid": "1^0"},  # an object, not an array
         ["1^0"],
         [{"success": True, "report_status": "SUCCESS"}],  # no id
+        # An id longer than any provider's, which the row could not keep.
+        [{"biz_id": "1" * 101, "sid": "1" * 101, "success": True, "report_status": "SUCCESS"}],
     ],
-    ids=["syntax", "encoding", "nesting", "object", "strings", "no-id"],
+    ids=["syntax", "encoding", "nesting", "object", "strings", "no-id", "long-id"],
 )
 def test_malformed_batch_is_a_bad_request(client, db, provider, body):
     sent = message(provider_message_id="1^0", backend=provider["backend"])
@@ -352,6 +357,22 @@ def test_an_alibaba_report_finds_a_sending_message_by_our_random_id(client, db):
     assert sending.status == MessageStatus.DELIVERED
     assert sending.provider_message_id == "900619746936498440^0"
     assert refusals() == []
+
+
+@PROVIDERS
+def test_a_delivered_report_clears_what_a_timed_out_attempt_left(client, db, provider):
+    sending = message(provider_message_id="1^0", status=MessageStatus.SENDING,
+                      backend=provider["backend"])  # fmt: skip
+    Message.objects.filter(pk=sending.pk).update(
+        error="timeout: no answer within 10s", error_code="timeout"
+    )
+
+    post(client, provider, [provider["report"]("1^0")])
+
+    sending.refresh_from_db()
+    assert (sending.status, sending.error, sending.error_code) == (
+        MessageStatus.DELIVERED, "", ""
+    )  # fmt: skip
 
 
 def test_a_report_is_never_matched_on_the_idempotency_key(client, db):
