@@ -1,11 +1,12 @@
 """The day sheet of an office: one day's appointments, grouped by lawyer, for the desk.
 
 The desk sees what it needs to receive people: time, reference, the resident's name,
-village and phone, area of law, mode, needs, how it was booked, check-in and status.
-The rows are plain records built here from only those columns, so the resident's
-summary, the other party and the lawyers' notes never reach the desk's templates (nor
-leave the database for this page). One query, whatever the number of lawyers and
-appointments.
+village and phone, area of law, mode, needs, how it was booked, check-in and status,
+and the texts about the appointment that failed or have not gone yet (sms/selectors.py),
+so that the desk can phone the resident. The rows are plain records built here from
+only those columns, so the resident's summary, the other party and the lawyers' notes
+never reach the desk's templates (nor leave the database for this page). Two queries,
+whatever the number of lawyers and appointments: the appointments, and their texts.
 
 Cancelled appointments are not in the lawyers' sections; they come as a separate short
 list (time, reference, name, lawyer), for the resident who turns up or calls about one.
@@ -18,6 +19,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from booking.models import Appointment, Channel, Mode, Office, Status
 from booking.slots import day_bounds
+from sms.selectors import TextState, list_text_notices
 
 SHEET_STATUSES = (Status.BOOKED, Status.ATTENDED, Status.NO_SHOW)
 COLUMNS = (
@@ -67,6 +69,7 @@ class SheetEntry:
     lawyer_name: str
     can_check_in: bool
     can_undo_check_in: bool
+    texts: tuple[TextState, ...] = ()  # texts that failed or have not gone yet
 
     @property
     def has_needs(self) -> bool:
@@ -97,7 +100,9 @@ class DaySheet:
         return sum(len(section.entries) for section in self.sections)
 
 
-def _entry(appointment: Appointment, *, tz, is_today: bool) -> SheetEntry:
+def _entry(
+    appointment: Appointment, *, tz, is_today: bool, texts: tuple[TextState, ...]
+) -> SheetEntry:
     resident = appointment.resident
     lawyer_user = appointment.lawyer.user
     booked = appointment.status == Status.BOOKED
@@ -126,6 +131,7 @@ def _entry(appointment: Appointment, *, tz, is_today: bool) -> SheetEntry:
         lawyer_name=lawyer_user.display_name or lawyer_user.email or "",
         can_check_in=desk_can_act and checked_in_at is None,
         can_undo_check_in=desk_can_act and checked_in_at is not None,
+        texts=texts,
     )
 
 
@@ -147,10 +153,14 @@ def get_day_sheet(
     )
     if lawyer_id is not None:
         appointments = appointments.filter(lawyer_id=lawyer_id)
+    appointments = list(appointments)
+    texts = list_text_notices([a.pk for a in appointments], now=now, tz=tz)
     sections: dict[int, LawyerSection] = {}
     cancelled = []
     for appointment in appointments:
-        entry = _entry(appointment, tz=tz, is_today=is_today)
+        entry = _entry(
+            appointment, tz=tz, is_today=is_today, texts=tuple(texts.get(appointment.pk, ()))
+        )
         if appointment.status in SHEET_STATUSES:
             section = sections.setdefault(
                 appointment.lawyer_id, LawyerSection(appointment.lawyer_id, entry.lawyer_name)

@@ -229,7 +229,8 @@ def _send(message: Message) -> str | None:
         backend = get_shared_backend()
         result = backend.send(sms)
     except PermanentError as error:
-        failed = _record(message, status=FAILED, error=str(error))
+        # The provider's code alone is what the office's pages put into words.
+        failed = _record(message, status=FAILED, error=str(error), error_code=error.code[:100])
         return FAILED if failed else None
     except TemporaryError as error:
         unknown = error.code in OUTCOME_UNKNOWN

@@ -36,6 +36,8 @@ from booking.services.availability import (
     delete_time_off,
 )
 from booking.views.access import lawyer_required
+from sms.models import Kind
+from sms.selectors import get_send_time
 
 HOURS_SAVED = _("Your weekly hours are saved.")
 HOURS_DELETED = _("The hours are deleted.")
@@ -44,12 +46,31 @@ TIME_OFF_DELETED = _("The time off is deleted.")
 STRANDED_TEMPLATE = "booking/lawyer/hours_stranded.html"
 
 
-def cancelled_message(count: int) -> str:
+def cancelled_message(count: int, *, when: str | None = None) -> str:
+    """``when``: the cancellation texts wait for the office's quiet hours to end."""
+    if when is not None:
+        return ngettext(
+            "%(count)d consultation was cancelled. The office sends no texts at this hour: "
+            "the resident gets a text message %(when)s.",
+            "%(count)d consultations were cancelled. The office sends no texts at this hour: "
+            "each resident gets a text message %(when)s.",
+            count,
+        ) % {"count": count, "when": when}
     return ngettext(
         "%(count)d consultation was cancelled. The resident gets a text message.",
         "%(count)d consultations were cancelled. Each resident gets a text message.",
         count,
     ) % {"count": count}
+
+
+def _cancelled_message(cancelled: list) -> str:
+    sent = get_send_time(
+        appointment_ids=[each.pk for each in cancelled],
+        kind=Kind.CANCELLATION,
+        now=timezone.now(),
+        tz=cancelled[0].office.tz,
+    )
+    return cancelled_message(len(cancelled), when=sent.when if sent and sent.later else None)
 
 
 def kept_message(count: int) -> str:
@@ -97,7 +118,7 @@ def _add_errors(form, error: ValidationError) -> None:
 def _done(request, result: AvailabilityChange, text, to: str):
     messages.success(request, text)
     if result.cancelled:
-        messages.info(request, cancelled_message(len(result.cancelled)))
+        messages.info(request, _cancelled_message(result.cancelled))
     if result.kept:
         messages.info(request, kept_message(len(result.kept)))
     return redirect(to)

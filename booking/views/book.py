@@ -40,11 +40,16 @@ from booking.services import book_appointment
 from booking.services.appointments import cooling_down
 from booking.services.data_rights import record_consent
 from booking.views.access import resident_required
-from sms.models import mask_number
+from sms.models import Kind, mask_number
+from sms.selectors import get_send_time
 
 CHOOSE_A_TIME = _("Please choose a time first.")
 BOOKED = _(
     "Your consultation is booked. A text message with the details is on its way to %(number)s."
+)
+BOOKED_LATER = _(
+    "Your consultation is booked. The office sends no texts at this hour: a text message "
+    "with the details will be sent to %(number)s %(when)s."
 )
 BOOKED_NO_SMS = _("Your consultation is booked.")
 
@@ -333,13 +338,22 @@ def details(request, office: str, topic: str):
             continue
         except (TooManyActiveBookings, CoolingDown) as refused:
             return render(request, "booking/limit.html", {**context, "blocked": refused})
-        number = request.user.phone
-        if number:
-            messages.success(request, BOOKED % {"number": mask_number(number.as_e164)})
-        else:
-            messages.success(request, BOOKED_NO_SMS)
+        messages.success(request, _booked(appointment, number=request.user.phone, now=now))
         return redirect("booking:appointment", reference=appointment.reference)
     return _taken(request, context, form, error=error, **taken)
+
+
+def _booked(appointment, *, number, now) -> str:
+    """The booked message: the confirmation goes now, after the quiet hours, or not at all."""
+    sent = get_send_time(
+        appointment_ids=[appointment.pk], kind=Kind.CONFIRMATION, now=now, tz=appointment.office.tz
+    )
+    if not number or sent is None:
+        return str(BOOKED_NO_SMS)
+    masked = mask_number(number.as_e164)
+    if sent.later:
+        return BOOKED_LATER % {"number": masked, "when": sent.when}
+    return BOOKED % {"number": masked}
 
 
 def _conflicted(office: Office, form: DetailsForm, resident, now) -> set[int]:

@@ -79,7 +79,8 @@ from booking.services import book_appointment
 from booking.services.data_rights import record_consent
 from booking.views.access import desk_required
 from booking.views.book import free_choice, free_slots, preferred_order
-from sms.models import Kind, Message, mask_number
+from sms.models import Kind, mask_number
+from sms.selectors import get_send_time
 
 # Days with free times shown at once on the booking form; "Later days" shows the next.
 DAYS_SHOWN = 5
@@ -99,6 +100,10 @@ DESK_TOO_MANY = _(
     "person can hold. One of them has to be cancelled or take place first."
 )
 TEXTED = _("A confirmation SMS is on its way to %(number)s.")
+TEXTED_LATER = _(
+    "The office sends no texts at this hour: the confirmation SMS will be sent to "
+    "%(number)s %(when)s."
+)
 NOT_TEXTED = _(
     "No SMS is sent: the resident has no mobile number. Print the slip and give it to "
     "them, or read the reference code and the time out to them."
@@ -511,15 +516,23 @@ def done(request, reference: str):
         place=AccessPlace.DESK,
         details=DESK_BOOKED_DETAILS,
     )
-    texted = Message.objects.filter(appointment=appointment, kind=Kind.CONFIRMATION).exists()
+    office = appointment.office
+    sent = get_send_time(
+        appointment_ids=[appointment.pk], kind=Kind.CONFIRMATION, now=timezone.now(), tz=office.tz
+    )
     resident = appointment.resident
+    if sent is None or not resident.phone:
+        sms_note = NOT_TEXTED
+    elif sent.later:
+        number = mask_number(resident.phone.as_e164)
+        sms_note = TEXTED_LATER % {"number": number, "when": sent.when}
+    else:
+        sms_note = TEXTED % {"number": mask_number(resident.phone.as_e164)}
     context = {
         "appointment": appointment,
-        "office": appointment.office,
+        "office": office,
         "resident": resident,
-        "sms_note": TEXTED % {"number": mask_number(resident.phone.as_e164)}
-        if texted and resident.phone
-        else NOT_TEXTED,
+        "sms_note": sms_note,
     }
     return render(request, "booking/desk/book_done.html", context)
 

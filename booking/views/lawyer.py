@@ -1,8 +1,10 @@
 """The lawyer's agenda: a day, a week, and one appointment with what the lawyer records.
 
 Only the signed-in lawyer's own appointments: any other reference answers 404. The
-lawyer sees the resident's name, phone, needs and what they wrote; private notes are the
-lawyer's own (another lawyer who takes over a moved appointment does not see them).
+lawyer sees the resident's name, phone, needs and what they wrote, and beside the phone
+the texts about the appointment that failed or have not gone yet (sms/selectors.py);
+private notes are the lawyer's own (another lawyer who takes over a moved appointment
+does not see them).
 """
 
 from datetime import date, datetime, time, timedelta
@@ -29,11 +31,21 @@ from booking.services.outcomes import (
 from booking.slots import within_calendar
 from booking.views.access import lawyer_required
 from booking.views.book import alternatives, free_choice, picker_context
+from sms.models import Kind
+from sms.selectors import get_first_send_time, get_send_time, list_text_notices
 
 OUTCOME_SAVED = _("Saved: %(outcome)s.")
 NOTE_SAVED = _("Your note is saved.")
 FOLLOW_UP_REQUESTED = _("The office will invite the resident by %(date)s.")
 FOLLOW_UP_BOOKED = _("The follow-up is booked; the resident gets a text message.")
+FOLLOW_UP_BOOKED_LATER = _(
+    "The follow-up is booked. The office sends no texts at this hour: the resident gets "
+    "a text message %(when)s."
+)
+FOLLOW_UP_BOOKED_NO_TEXT = _(
+    "The follow-up is booked. The resident has no mobile number and gets no text message: "
+    "please tell them the time."
+)
 
 
 def _day(value: str | None) -> date:
@@ -140,9 +152,12 @@ def appointment(request, reference: str):
         return redirect(request.path)
     now = timezone.now()
     flag = conflicts.flag_possible_conflicts([appointment]).get(appointment.pk)
+    office = appointment.office
+    texts = list_text_notices([appointment.pk], now=now, tz=office.tz)
     context = {
         "appointment": appointment,
-        "office": appointment.office,
+        "office": office,
+        "texts": texts.get(appointment.pk, []),
         "conflict": conflicts.REASONS[flag] if flag else None,
         "note_form": note_form,
         "follow_up_form": follow_up_form,
@@ -178,6 +193,18 @@ def follow_up_times(request, reference: str):
     return render(request, "booking/lawyer/follow_up_times.html", context)
 
 
+def _follow_up_booked(booked, *, now) -> str:
+    """What the lawyer is told of the resident's confirmation: now, later, or none."""
+    sent = get_send_time(
+        appointment_ids=[booked.pk], kind=Kind.CONFIRMATION, now=now, tz=booked.office.tz
+    )
+    if sent is None:
+        return str(FOLLOW_UP_BOOKED_NO_TEXT)
+    if sent.later:
+        return FOLLOW_UP_BOOKED_LATER % {"when": sent.when}
+    return str(FOLLOW_UP_BOOKED)
+
+
 @lawyer_required
 def follow_up_confirm(request, reference: str):
     """The chosen time, one button; the resident gets the confirmation SMS."""
@@ -197,6 +224,7 @@ def follow_up_confirm(request, reference: str):
         "start": start.astimezone(office.tz),
         "mode": mode,
         "times_url": times_url,
+        "send_time": get_first_send_time(office=office, now=now),
     }
     lawyer = request.lawyer
     choice = free_choice(
@@ -216,7 +244,7 @@ def follow_up_confirm(request, reference: str):
             messages.error(request, refused.message)
             return redirect("booking:lawyer_appointment", reference=reference)
         else:
-            messages.success(request, FOLLOW_UP_BOOKED)
+            messages.success(request, _follow_up_booked(booked, now=now))
             return redirect("booking:lawyer_appointment", reference=booked.reference)
     context.update(
         {

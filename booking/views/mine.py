@@ -25,9 +25,21 @@ from booking.ratelimit import limit_posts
 from booking.services import cancel_appointment, reschedule_appointment
 from booking.views.access import resident_required
 from booking.views.book import alternatives, free_choice, picker_context, preferred_order
+from sms.models import Kind
+from sms.selectors import get_send_time
 
 CANCELLED = _("Your consultation %(reference)s is cancelled. A text message confirms it.")
+CANCELLED_LATER = _(
+    "Your consultation %(reference)s is cancelled. The office sends no texts at this hour: "
+    "a text message confirming it will be sent %(when)s."
+)
+CANCELLED_NO_SMS = _("Your consultation %(reference)s is cancelled.")
 MOVED = _("Your consultation is moved. A text message with the new time is on its way.")
+MOVED_LATER = _(
+    "Your consultation is moved. The office sends no texts at this hour: a text message "
+    "with the new time will be sent %(when)s."
+)
+MOVED_NO_SMS = _("Your consultation is moved.")
 PAST_SHOWN = 50
 
 
@@ -38,6 +50,13 @@ def _own_appointment(request, reference: str):
     if appointment is None:
         raise Http404
     return appointment
+
+
+def _send_time(appointment, *, kind: str):
+    """When the text about the change just made goes (None: no text is sent)."""
+    return get_send_time(
+        appointment_ids=[appointment.pk], kind=kind, now=timezone.now(), tz=appointment.office.tz
+    )
 
 
 @resident_required
@@ -90,7 +109,14 @@ def cancel(request, reference: str):
             cancel_appointment(appointment=appointment, by=request.user)
         except BookingError as refused:
             return render(request, "booking/cancel.html", {**context, "error": refused})
-        messages.success(request, CANCELLED % {"reference": appointment.display_reference})
+        sent = _send_time(appointment, kind=Kind.CANCELLATION)
+        params = {"reference": appointment.display_reference}
+        if sent is None:
+            messages.success(request, CANCELLED_NO_SMS % params)
+        elif sent.later:
+            messages.success(request, CANCELLED_LATER % {**params, "when": sent.when})
+        else:
+            messages.success(request, CANCELLED % params)
         return redirect("booking:my_appointments")
     context["can_change"] = appointment.can_change_online(timezone.now())
     return render(request, "booking/cancel.html", context)
@@ -198,7 +224,13 @@ def reschedule_confirm(request, reference: str):
                 continue
             except BookingError as refused:
                 return render(request, "booking/cancel.html", {**context, "error": refused})
-            messages.success(request, MOVED)
+            sent = _send_time(appointment, kind=Kind.RESCHEDULE)
+            if sent is None:
+                messages.success(request, MOVED_NO_SMS)
+            elif sent.later:
+                messages.success(request, MOVED_LATER % {"when": sent.when})
+            else:
+                messages.success(request, MOVED)
             return redirect("booking:appointment", reference=reference)
     context.update(
         {
