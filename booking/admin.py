@@ -32,6 +32,7 @@ from booking.models import (
     TimeOff,
     Topic,
 )
+from sms import registry
 
 STRANDED = _(
     "%(count)d booked consultations fall in this time. The lawyer enters this time off on "
@@ -87,8 +88,44 @@ class OfficeScopedAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
 
 
+# What cannot go into a text message (sms/registry.py), said on the field to change.
+SMS_NAME_DOES_NOT_FIT = _(
+    "Text messages take the office's name with at most %(limit)d characters and no links, "
+    "phone numbers or brackets: enter a short form here."
+)
+SMS_PLACE_DOES_NOT_FIT = _(
+    "Text messages take the place with at most %(limit)d characters and no links, phone "
+    "numbers or brackets: enter a shorter form."
+)
+SMS_PHONE_DOES_NOT_FIT = _(
+    "Text messages can give only a fixed line, 400 or 95 number: digits and hyphens, at "
+    "most %(limit)d characters, for example 0731-57860148."
+)
+SMS_DOES_NOT_FIT = {
+    "sms_name": (SMS_NAME_DOES_NOT_FIT, registry.OFFICE_NAME.max_length),
+    "sms_place": (SMS_PLACE_DOES_NOT_FIT, registry.PLACE.max_length),
+    "phone": (SMS_PHONE_DOES_NOT_FIT, registry.OFFICE_PHONE.max_length),
+}
+
+
+class OfficeForm(forms.ModelForm):
+    """Refuses an office whose name, place or phone the texts could not carry."""
+
+    def clean(self):
+        cleaned = super().clean()
+        found = registry.office_problems(
+            **{name: cleaned.get(name) or "" for name in ("name", "sms_name", "sms_place", "phone")}
+        )
+        for field in found:
+            message, limit = SMS_DOES_NOT_FIT[field]
+            if field in self.fields:
+                self.add_error(field, message % {"limit": limit})
+        return cleaned
+
+
 @admin.register(Office)
 class OfficeAdmin(OfficeScopedAdmin):
+    form = OfficeForm
     office_lookup = "pk"
     list_display = ["name", "phone", "time_zone", "horizon_days", "max_active_bookings"]
     prepopulated_fields = {"slug": ["name"]}

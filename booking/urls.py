@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from booking.views import book, desk, home, lawyer, mine, mydata
+from booking.views import book, desk, follow_up_code, home, lawyer, mine, mydata
 
 app_name = "booking"
 
@@ -36,6 +36,8 @@ urlpatterns = [
         name="follow_up_confirm",
     ),
     path("desk/follow-ups/", desk.follow_ups, name="desk_follow_ups"),
+    # Short: follow-up invitations give it as text (sms/registry.py, the site's address).
+    path("f/", follow_up_code.follow_up_code, name="follow_up_code"),
     # Each module below lists its own paths (lawyer/hours/…, lawyer/calendar/…, calendar/…,
     # desk/…).
     path("", include("booking.views.availability")),

@@ -371,6 +371,9 @@ RATE_LIMITS = {
     # The desk's find/register posts: a busy clerk finds a resident every few minutes;
     # an office's clerks share one address.
     "desk_find": os.environ.get("RATE_LIMIT_DESK_FIND", "30/10m/user,100/h/user,300/h/ip"),
+    # Codes typed on /f/ (follow-up invitations): a resident needs one or two tries; the
+    # codes name only what the public pages show, the limit keeps out a guessing script.
+    "follow_up_code": os.environ.get("RATE_LIMIT_FOLLOW_UP_CODE", "30/h/ip"),
 }
 # Behind a reverse proxy every request comes from the proxy: the limits per IP read the
 # client from X-Forwarded-For, trusting as many entries as there are proxies.

@@ -97,3 +97,61 @@ def check_provider_abroad(app_configs, **kwargs):
             )
         )
     return errors
+
+
+# The registered templates (sms/registry.py) --------------------------------------------
+
+TEMPLATE_IDS_MISSING = "sms.E020"
+NO_SITE_ADDRESS = "sms.E021"
+
+
+def _backend_class():
+    try:
+        return import_string(settings.SMS_BACKEND) if settings.SMS_BACKEND else None
+    except ImportError:
+        return None  # check_sms_backend reports it
+
+
+@register()
+def check_sms_templates(app_configs, **kwargs):
+    """A provider that sends registered templates needs the id of every message in every
+    language the site offers; and texts that name the site need its address."""
+    from sms import registry
+    from sms.backends.base import TemplateBackend
+
+    backend = _backend_class()
+    if backend is None:
+        return []
+    errors = []
+    templates = issubclass(backend, TemplateBackend)
+    if templates:
+        offered = {code for code, _name in settings.LANGUAGES}
+        languages = [language for language in registry.LANGUAGES if language in offered]
+        missing = [
+            key
+            for key in registry.registration_keys(languages)
+            if not settings.SMS_TEMPLATE_IDS.get(key)
+        ]
+        if missing:
+            errors.append(
+                Error(
+                    f"SMS_TEMPLATE_IDS has no template id for {', '.join(missing)}: these "
+                    f"messages would not be sent by {settings.SMS_BACKEND}.",
+                    hint="Register the templates that `manage.py sms_templates --provider "
+                    "alibaba|tencent` prints and give their ids in SMS_TEMPLATE_IDS (JSON; "
+                    '"confirmation" is the Chinese text, "confirmation:en" the English).',
+                    id=TEMPLATE_IDS_MISSING,
+                )
+            )
+    provider = templates or getattr(backend, "outside_mainland_china", False)
+    if provider and not settings.SITE_URL:
+        errors.append(
+            Error(
+                "SITE_URL is not set: follow-up invitations give the site's address as "
+                "fixed text of their template, and would give none.",
+                hint="Set SITE_URL to the public address (https://…, on a domain with ICP "
+                "filing for mainland providers), then print and register the templates.",
+                id=NO_SITE_ADDRESS,
+            )
+        )
+    return errors

@@ -6,23 +6,38 @@ transaction (the task queue is a database table too): nothing is lost between co
 enqueue. Delivery re-checks everything (``skip_reason``) because a queued reminder is
 never cancelled, only skipped. Sign-in codes go at any hour within the limits of
 sms/code_limits.py, which count codes only: booking messages never keep anyone out.
+
+Every message is checked against its registered template (sms/registry.py) before it is
+queued; its values are made to fit by rule (the office's short name and place, dates as
+month and day, the reference without its space). A message that still does not fit is
+never sent: its row is written FAILED with ``error_code`` ``does_not_fit`` and the field
+to shorten, and an error is logged, while the booking that caused it stands.
 """
 
 import datetime as dt
+import logging
 import uuid
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
+from booking.follow_up_codes import follow_up_code
 from booking.models import Appointment, Mode, Status
-from booking.reference import format_reference
-from sms import code_limits
-from sms.models import Kind, Message
+from sms import code_limits, registry
+from sms.models import Kind, Message, MessageStatus
 from sms.rules import end_of_quiet, reminder_time
 
-LOGIN_CODE_MINUTES = 10
+logger = logging.getLogger(__name__)
+
+LOGIN_CODE_MINUTES = registry.LOGIN_CODE_MINUTES
+# Weekdays and months as the texts give them (not the locale's: the registered template
+# fixes the words around them).
+WEEKDAYS = {
+    "zh-hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # A reminder due this soon after the confirmation would only repeat it.
 REMINDER_MIN_GAP = dt.timedelta(hours=1)
 
@@ -62,21 +77,34 @@ def queue_message(
     not_before: dt.datetime,
     appointment: Appointment | None = None,
 ) -> Message:
-    """Write one message to the outbox (once per key) and enqueue its delivery."""
+    """Write one message to the outbox (once per key) and enqueue its delivery.
+
+    A message whose values do not fit its registered template is written FAILED with the
+    reason (``does_not_fit``) and not enqueued: never sent too long, never lost from view.
+    """
+    found = registry.problems(template, params)
+    defaults = {
+        "kind": kind,
+        "template": template,
+        "recipient": recipient,
+        "params": params,
+        "language": language,
+        "not_before": not_before,
+        "appointment": appointment,
+        "appointment_sequence": appointment.sequence if appointment else None,
+    }
+    if found:
+        defaults |= {
+            "status": MessageStatus.FAILED,
+            "error_code": registry.DOES_NOT_FIT,
+            "error": f"{registry.DOES_NOT_FIT}: " + "; ".join(map(str, found)),
+        }
     message, created = Message.objects.get_or_create(
-        idempotency_key=idempotency_key,
-        defaults={
-            "kind": kind,
-            "template": template,
-            "recipient": recipient,
-            "params": params,
-            "language": language,
-            "not_before": not_before,
-            "appointment": appointment,
-            "appointment_sequence": appointment.sequence if appointment else None,
-        },
+        idempotency_key=idempotency_key, defaults=defaults
     )
-    if created:
+    if created and found:
+        logger.error("SMS %s (%s) not sent: %s", message.pk, template, defaults["error"])
+    elif created:
         _enqueue_delivery(message)
     return message
 
@@ -89,27 +117,35 @@ def _language(user) -> str:
     return user.preferred_language or settings.LANGUAGE_CODE
 
 
+def office_params(office) -> dict[str, str]:
+    """The office's name, place and phone as the texts give them (sms/registry.py)."""
+    return registry.fit_office(
+        name=office.name, sms_name=office.sms_name, sms_place=office.sms_place, phone=office.phone
+    )
+
+
+def date_params(day: dt.date, language: str, *, prefix: str = "") -> dict[str, str]:
+    """A day as the texts give it: month ("12", or "Dec" in English) and day of the month."""
+    english = registry.language_of(language) == "en"
+    month = MONTHS_EN[day.month - 1] if english else str(day.month)
+    return {f"{prefix}month": month, f"{prefix}day": str(day.day)}
+
+
 def appointment_params(appointment: Appointment, language: str) -> dict[str, str]:
     """Date, time, place, reference and signature in the resident's language."""
     office = appointment.office
     local = appointment.starts_at.astimezone(office.tz)
-    with translation.override(language):
-        if language.startswith("en"):
-            date = local.strftime("%a %-d %b")
-        else:
-            date = f"{local.month}月{local.day}日（周{'一二三四五六日'[local.weekday()]}）"
-        place = (
-            str(_("by phone, the lawyer will call you"))
-            if appointment.mode == Mode.PHONE
-            else office.address
-        )
+    language = registry.language_of(language)
+    params = office_params(office)
+    if appointment.mode == Mode.PHONE:
+        with translation.override(language):
+            params["place"] = str(Mode.PHONE.label)
     return {
-        "date": date,
+        **date_params(local.date(), language),
+        "weekday": WEEKDAYS[language][local.weekday()],
         "time": local.strftime("%H:%M"),
-        "place": place,
-        "reference": format_reference(appointment.reference),
-        "office_name": office.name,
-        "office_phone": office.phone,
+        "reference": appointment.reference,  # digits only: "3817 2054" has a space
+        **params,
     }
 
 
@@ -175,28 +211,27 @@ def notify_cancelled(appointment: Appointment, *, now: dt.datetime | None = None
 
 
 def notify_follow_up(
-    *, appointment: Appointment, by_date: dt.date, link: str, now: dt.datetime | None = None
+    *, appointment: Appointment, by_date: dt.date, now: dt.datetime | None = None
 ) -> Message | None:
-    """Invite the resident of ``appointment`` to book a follow-up before ``by_date``."""
+    """Invite the resident of ``appointment`` to book a follow-up before ``by_date``: the
+    site's address (fixed text) and the code for the same area of law at the same office
+    (booking/follow_up_codes.py), the office's areas only for a discreet invitation."""
     now = now or timezone.now()
     resident = appointment.resident
     if not resident.phone:
         return None
     office = appointment.office
     language = _language(resident)
-    if language.startswith("en"):
-        date = by_date.strftime("%a %-d %b")
-    else:
-        date = f"{by_date.month}月{by_date.day}日"
+    safe = appointment.safe_contact
+    code = follow_up_code(office_id=office.pk, topic_id=None if safe else appointment.topic_id)
     return queue_message(
         kind=Kind.FOLLOW_UP,
-        template="follow_up_safe" if appointment.safe_contact else "follow_up",
+        template="follow_up_safe" if safe else "follow_up",
         recipient=str(resident.phone),
         params={
-            "by_date": date,
-            "link": link,
-            "office_name": office.name,
-            "office_phone": office.phone,
+            **date_params(by_date, language, prefix="by_"),
+            "booking_code": code,
+            **office_params(office),
         },
         language=language,
         idempotency_key=f"follow-up:{appointment.pk}:{by_date.isoformat()}",
@@ -243,11 +278,7 @@ def send_login_code(
             kind=Kind.LOGIN_CODE,
             template="login_code",
             recipient=phone,
-            params={
-                "code": code,
-                "minutes": str(LOGIN_CODE_MINUTES),
-                **code_limits.marks(ip=ip, known_browser=known_browser),
-            },
+            params={"code": code, **code_limits.marks(ip=ip, known_browser=known_browser)},
             language=language,
             idempotency_key=f"login-code:{phone}:{uuid.uuid4().hex}",
             not_before=now,

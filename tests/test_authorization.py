@@ -356,6 +356,11 @@ ROWS: dict[str, tuple[Case, ...]] = {
         Case(get=each(NOT_FOUND), kwargs=lambda w: {"office": "no-such-office"}),
     ),
     "booking:slots": (Case(get=each(OK), kwargs=office_and_topic),),
+    # Follow-up invitations' codes (public: a code stands for a public booking page).
+    "booking:follow_up_code": (
+        Case(get=each(OK)),
+        Case(get=each(OK), query=lambda w: {"code": "1234 5678"}, note="a wrong code"),
+    ),
     "set_language": (
         Case(get=each(redirect("/")), post=each(redirect("/")), data=lambda w: {"language": "en"}),
     ),

@@ -1,5 +1,6 @@
 """What an operator notices: settings, deployment checks, migrations, the home page."""
 
+import json
 import os
 import secrets
 import socket
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from sms.registry import registration_keys
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DEBUG": "0",
@@ -19,6 +22,11 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "legal-aid.example.org",
     "DATABASE_URL": "postgres://legalaid@db.example.invalid/legalaid",
     "SMS_BACKEND": "sms.backends.tencent.TencentBackend",
+    # What the operator registered (`manage.py sms_templates`), and the site it names.
+    "SMS_TEMPLATE_IDS": json.dumps(
+        {key: str(1400100 + i) for i, key in enumerate(registration_keys())}
+    ),
+    "SITE_URL": "https://legal-aid.example.org",
 }
 
 
@@ -57,6 +65,14 @@ def test_production_without_an_sms_backend_refuses_to_start():
     result = manage("check", env={**PRODUCTION_ENV, "SMS_BACKEND": ""})
     assert result.returncode != 0
     assert "sms.E001" in result.stderr
+
+
+def test_production_without_an_id_for_every_template_refuses_to_start():
+    ids = json.loads(PRODUCTION_ENV["SMS_TEMPLATE_IDS"])
+    del ids["follow_up:en"]
+    result = manage("check", env={**PRODUCTION_ENV, "SMS_TEMPLATE_IDS": json.dumps(ids)})
+    assert result.returncode != 0
+    assert "sms.E020" in result.stderr and "follow_up:en" in result.stderr
 
 
 def test_models_and_migrations_agree():

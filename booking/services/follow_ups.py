@@ -1,19 +1,35 @@
 """The desk's side of follow-ups that lawyers ask for: invite the resident, record the end.
 
-An invitation is a text message with the link to book the same area of law at the same
-office (``sms.services.notify_follow_up``), queued in the transaction that marks the
-follow-up invited. A resident without a mobile number cannot be texted: the desk calls
-or writes and records the outcome instead.
+An invitation is a text message with the site's address and a code that leads to the
+booking of the same area of law at the same office (``sms.services.notify_follow_up``,
+booking/follow_up_codes.py; providers refuse links in variables), queued in the
+transaction that marks the follow-up invited. A resident without a mobile number cannot
+be texted, and an office whose name or phone cannot go into a text is told so: the desk
+calls or writes and records the outcome instead.
 """
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.text import clean_text
-from booking.errors import FollowUpNotOpen, NoMobileNumber
+from booking.errors import BookingError, FollowUpNotOpen, NoMobileNumber
 from booking.models import FollowUp, FollowUpStatus
 from booking.services.appointments import cleaned
+from sms.models import MessageStatus
+from sms.registry import DOES_NOT_FIT
 from sms.services import notify_follow_up
+
+TEXT_DOES_NOT_FIT = _(
+    "The invitation cannot go as a text message: the office's name, place or phone is "
+    "too long for one. An office admin can shorten them under Offices; meanwhile please "
+    "call the resident."
+)
+
+
+class TextDoesNotFit(BookingError):
+    code = "text_does_not_fit"
+    message_template = TEXT_DOES_NOT_FIT
 
 
 def _locked(follow_up: FollowUp) -> FollowUp:
@@ -24,7 +40,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
     )
 
 
-def invite_follow_up(*, follow_up: FollowUp, by, link: str, now=None) -> FollowUp:
+def invite_follow_up(*, follow_up: FollowUp, by, now=None) -> FollowUp:
     """Text the resident the invitation to book by the date the lawyer set."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -33,9 +49,11 @@ def invite_follow_up(*, follow_up: FollowUp, by, link: str, now=None) -> FollowU
             raise FollowUpNotOpen()
         if not follow_up.appointment.resident.phone:
             raise NoMobileNumber()
-        notify_follow_up(
-            appointment=follow_up.appointment, by_date=follow_up.invite_by, link=link, now=now
+        message = notify_follow_up(
+            appointment=follow_up.appointment, by_date=follow_up.invite_by, now=now
         )
+        if message.status == MessageStatus.FAILED and message.error_code == DOES_NOT_FIT:
+            raise TextDoesNotFit()  # rolls the failed row back with the rest
         follow_up.status = FollowUpStatus.INVITED
         follow_up.invited_at = now
         follow_up.invited_by = by

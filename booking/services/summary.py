@@ -11,7 +11,8 @@ transaction as the sending. A second worker inserting the same row waits for the
 one's transaction and then fails on the unique constraint, and skips. If sending fails
 (an SMTP error), the transaction rolls back with the claim, and the next sweep tries
 again. SMS are outbox rows written in that transaction (sms.services.queue_message),
-delivered by the worker afterwards like any message.
+delivered by the worker afterwards like any message: template ``summary``, or
+``summary_no_free_time`` when no time is free (a time variable cannot say "none").
 
 Known limits: with several admins by e-mail, a failure at the second address rolls
 back a claim whose first e-mail has gone: the first admin gets it again on the retry.
@@ -32,9 +33,11 @@ from booking.figures import DayCounts, get_day_counts, suppress
 from booking.models import Office, SentSummary, SummaryChannel
 from sms.models import Kind
 from sms.rules import end_of_quiet
-from sms.services import queue_message
+from sms.services import date_params, office_params, queue_message
 
 logger = logging.getLogger(__name__)
+
+SMALL_COUNT = "1-4"  # what the figures show as "<5"
 
 
 def due_time(office: Office, now: dt.datetime) -> tuple[dt.date, dt.time] | None:
@@ -52,8 +55,37 @@ def _language(user: User) -> str:
     return user.preferred_language or settings.LANGUAGE_CODE
 
 
+def _shown(count) -> str:
+    """A count as the text gives it: "<5" as "1-4" (templates reserve < and >)."""
+    shown = suppress(count)
+    return SMALL_COUNT if shown == "<5" else shown
+
+
+def summary_message(office: Office, counts: DayCounts, language: str) -> tuple[str, dict]:
+    """The SMS template and its parameters, in ``language``: the office's short name, the
+    counts with small ones hidden, the next free time (sms/registry.py: dates as month and
+    day, no variable longer than the providers take)."""
+    with translation.override(language):
+        params = {
+            "office_name": office_params(office)["office_name"],
+            "consultations": _shown(counts.consultations),
+            "attended": _shown(counts.attended),
+            "no_shows": _shown(counts.no_shows),
+            "walk_ins": _shown(counts.walk_ins),
+            "desk_bookings": _shown(counts.desk_bookings),
+        }
+    if counts.next_free is None:
+        return "summary_no_free_time", params
+    local = counts.next_free.start.astimezone(office.tz)
+    return "summary", {
+        **params,
+        **date_params(local.date(), language, prefix="next_"),
+        "next_time": f"{local:%H:%M}",
+    }
+
+
 def summary_params(office: Office, counts: DayCounts, language: str) -> dict[str, str]:
-    """The SMS parameters, in ``language``: the date, the counts as shown, the next free time."""
+    """The e-mail's lines, in ``language``: the date, the counts as shown, the next free time."""
     with translation.override(language):
         if language.startswith("en"):
             date = counts.day.strftime("%a %-d %b")
@@ -104,11 +136,11 @@ def _send(office: Office, *, day: dt.date, at: dt.time, now: dt.datetime) -> int
     sent = 0
     for admin in _admins(office):
         language = _language(admin)
-        params = summary_params(office, counts, language)
         if office.summary_channel == SummaryChannel.SMS and admin.phone:
+            template, params = summary_message(office, counts, language)
             queue_message(
                 kind=Kind.SUMMARY,
-                template="summary",
+                template=template,
                 recipient=str(admin.phone),
                 params=params,
                 language=language,
@@ -122,6 +154,7 @@ def _send(office: Office, *, day: dt.date, at: dt.time, now: dt.datetime) -> int
             )
             sent += 1
         elif office.summary_channel == SummaryChannel.EMAIL and admin.email:
+            params = summary_params(office, counts, language)
             with translation.override(language):
                 subject, body = _email_text(office, params, at)
             send_mail(subject, body, None, [admin.email])

@@ -7,7 +7,6 @@ never what the resident wrote about the matter.
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,15 +33,8 @@ def follow_ups(request):
         action = request.POST.get("action")
         try:
             if action == "invite":
-                appointment = follow_up.appointment
-                path = reverse(
-                    "booking:slots",
-                    kwargs={"office": request.office.slug, "topic": appointment.topic.code},
-                )
-                invite_follow_up(
-                    follow_up=follow_up, by=request.user, link=request.build_absolute_uri(path)
-                )
-                messages.success(request, INVITED % {"name": appointment.resident})
+                invite_follow_up(follow_up=follow_up, by=request.user)
+                messages.success(request, INVITED % {"name": follow_up.appointment.resident})
             elif action in ("booked", "closed"):
                 close_follow_up(
                     follow_up=follow_up,

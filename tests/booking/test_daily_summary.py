@@ -117,19 +117,23 @@ def test_the_sms_carries_todays_counts_with_small_ones_hidden(
     send_due_summaries(now=at(11))
     message = summaries().get()
     assert message.template == "summary" and message.language == "zh-hans"
+    # Typed for the providers (sms/registry.py): "<5" as "1-4", the date as month and day.
     assert message.params == {
         "office_name": office.name,
-        "date": "12月7日",
         "consultations": "6",
-        "attended": "<5",
+        "attended": "1-4",
         "no_shows": "0",
-        "walk_ins": "<5",
+        "walk_ins": "1-4",
         "desk_bookings": "5",
         # Monday's hours are full: the next free time is Tuesday's first.
-        "next_free": "12月8日 09:00",
+        "next_month": "12",
+        "next_day": "8",
+        "next_time": "09:00",
     }
     text = build_sms(message).text
-    assert text.startswith(f"{office.name} 12月7日：今日咨询6，到场<5，未到0")
+    assert text == (
+        f"{office.name}今日：咨询6，到场1-4，未到0，现场来访1-4，窗口代约5；最近空位12月8日09:00。"
+    )
     assert "居民" not in text and "邻居占地" not in text
 
 
@@ -144,7 +148,9 @@ def test_each_admin_gets_it_in_their_language_and_desk_staff_do_not(office, head
         (head.phone.as_e164, "zh-hans"),
         (english.phone.as_e164, "en"),
     ]
-    assert build_sms(summaries().last()).text.startswith(f"{office.name}, Mon 7 Dec: ")
+    assert build_sms(summaries().last()).text.startswith(f"{office.name} today: 0 consultations")
+    # No lawyer, no free time: the template that says so.
+    assert summaries().last().template == "summary_no_free_time"
     assert SentSummary.objects.get().recipients == 2
 
 

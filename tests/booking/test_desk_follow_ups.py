@@ -5,12 +5,15 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from booking import errors
 from booking.models import FollowUp, FollowUpStatus, Mode
 from booking.services import book_appointment
+from booking.services.follow_ups import TEXT_DOES_NOT_FIT
 from booking.services.outcomes import request_follow_up
-from sms.models import Kind, Message
+from sms.messages import build_sms
+from sms.models import Kind, Message, MessageStatus
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, UserFactory
 
@@ -61,16 +64,40 @@ def test_the_desk_sees_its_offices_follow_ups_without_the_matter(at_desk, lawyer
     assert not Message.objects.filter(kind=Kind.FOLLOW_UP).exists()
 
 
-def test_one_click_texts_the_invitation_with_a_booking_link(at_desk, lawyer, office, topic):
+def test_one_click_texts_the_invitation_with_the_sites_address_and_a_code(
+    at_desk, client, lawyer, office, topic, settings
+):
+    """No link in a variable (providers refuse it): the address is fixed text, and the
+    code typed on it leads to the same area of law at the same office."""
+    settings.SITE_URL = "https://yuyue.example.gov.cn"
     follow_up = follow_up_for(lawyer)
     at_desk.post(URL, {"follow_up": follow_up.pk, "action": "invite"})
     message = Message.objects.get(kind=Kind.FOLLOW_UP)
     assert message.recipient == follow_up.appointment.resident.phone.as_e164
-    assert message.params["link"].endswith(
-        reverse("booking:slots", kwargs={"office": office.slug, "topic": topic.code})
-    )
+    assert message.status == MessageStatus.QUEUED
+    assert "link" not in message.params
+    code = message.params["booking_code"]
+    assert f"打开 https://yuyue.example.gov.cn/f/ ，输入代码{code}。" in build_sms(message).text
     follow_up.refresh_from_db()
     assert follow_up.status == FollowUpStatus.INVITED and follow_up.invited_at == NOW
+    client.logout()
+    response = client.get(reverse("booking:follow_up_code"), {"code": code})
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse(
+        "booking:slots", kwargs={"office": office.slug, "topic": topic.code}
+    )
+
+
+def test_an_office_whose_name_cannot_go_into_a_text_is_told_and_the_follow_up_stays_open(
+    at_desk, lawyer, office
+):
+    follow_up = follow_up_for(lawyer)
+    office.name = "湖南省湘潭县青石镇人民政府司法所"
+    office.save()
+    response = at_desk.post(URL, {"follow_up": follow_up.pk, "action": "invite"}, follow=True)
+    assert escape(str(TEXT_DOES_NOT_FIT)) in response.content.decode()
+    assert not Message.objects.filter(kind=Kind.FOLLOW_UP).exists()
+    assert FollowUp.objects.get(pk=follow_up.pk).status == FollowUpStatus.OPEN
 
 
 def test_the_outcome_is_recorded_and_the_follow_up_leaves_the_list(at_desk, lawyer):

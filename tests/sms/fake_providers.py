@@ -27,7 +27,10 @@ The answers copy the providers' documented shapes:
 import base64
 import hashlib
 import hmac
+import io
+import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -326,3 +329,172 @@ def twilio_status_callback(
     if error_code is not None:
         form["ErrorCode"] = str(error_code)
     return TwilioCallback(url=url, form=form, signature=twilio_signature(url, form, auth_token))
+
+
+# Registered templates: sends judged as each provider judges them -------------------------
+
+#: Aliyun's documented forms of a "time" variable (help.aliyun.com/document_detail/2806243).
+ALIBABA_TIMES = re.compile(
+    r"\d{8}|\d{4}-\d{2}-\d{2}|\d{4}/\d{2}/\d{2}|\d{2}:\d{2}(:\d{2})?|\d{1,2}点\d{1,2}分?"
+)
+LINK = re.compile(r"https?://|www\.|[a-z0-9-]+\.(?:com|cn|net|org|gov|edu|top|xyz)\b", re.I)
+PHONE_NUMBER = re.compile(r"1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8}")
+TWILIO_BODY_LIMIT = 1600
+
+
+def _aliyun_type_refuses(rule: str, value: str) -> bool:
+    """Whether Aliyun's variable attribute ``rule`` refuses ``value`` (its TemplateRule)."""
+    if rule == "numberCaptcha":
+        return not re.fullmatch(r"\d{4,6}", value)
+    if rule == "phone_number2":
+        fixed = re.fullmatch(r"\d[\d-]*\d", value) and 5 <= len(value.replace("-", "")) <= 13
+        return not (fixed or re.fullmatch(r"1\d{10}", value)) or len(value) > 15
+    if rule == "time":
+        return not ALIBABA_TIMES.fullmatch(value)
+    if rule == "other_number2":
+        return not re.fullmatch(r"[A-Za-z0-9]+", value)
+    return bool(re.search("[【】]", value) or PHONE_NUMBER.search(value))
+
+
+class RegisteredProvider(FakeProvider):
+    """An account where the operator registered what ``manage.py sms_templates`` printed
+    (sms/registry.py: texts, variable types and lengths), under ``template_ids``
+    (SMS_TEMPLATE_IDS). Sends are judged as the provider judges them — unknown template,
+    wrong number of values, a link, too long, a value its type refuses — with its own
+    codes; what it accepts is kept in ``delivered`` as the phone shows it (signature and
+    text). ``provider``: "alibaba", "tencent" or "twilio" (text: at most 1600 characters,
+    sent as given). Answers scripted with ``answer`` still come first.
+    """
+
+    def __init__(self, *, provider: str, template_ids: dict[str, str] | None = None):
+        super().__init__()
+        self.provider = provider
+        self.registered = {str(value): key for key, value in (template_ids or {}).items()}
+        self.delivered: list[str] = []
+        self._serials = itertools.count(1)
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        """Judge a send and queue the answer for ``FakeProvider._handle`` to give."""
+        connection = handler.rfile
+        body = connection.read(int(handler.headers.get("Content-Length") or 0))
+        url = urlsplit(handler.path)
+        headers = {name.lower(): value for name, value in handler.headers.items()}
+        received = ReceivedRequest(
+            handler.command, url.path, dict(parse_qsl(url.query)), headers, body
+        )
+        judged = None
+        if headers.get("x-tc-action") == "SendSms":
+            judged = self._tencent(received.json())
+        elif headers.get("x-acs-action") == "SendSms":
+            judged = self._alibaba(received.query)
+        elif received.path.endswith("/Messages.json") and received.method == "POST":
+            judged = self._twilio(received)
+        with self._lock:
+            if judged is not None and not self._answers:
+                self._answers.append(judged)
+        handler.rfile = io.BytesIO(body)  # read again by FakeProvider._handle
+        try:
+            super()._handle(handler)
+        finally:
+            handler.rfile = connection  # the connection's next request
+
+    def _registered(self, template_id: str):
+        from sms import registry
+
+        key = self.registered.get(template_id)
+        if key is None:
+            return None
+        name, _sep, language = key.partition(":")
+        return registry.template(name), language or registry.DEFAULT_LANGUAGE
+
+    def _deliver(self, sign_name: str, text: str) -> None:
+        self.delivered.append(f"【{sign_name}】{text}")
+
+    def _alibaba(self, query: dict[str, str]) -> Answer:
+        from sms import registry
+
+        found = self._registered(query.get("TemplateCode", ""))
+        if found is None:
+            return alibaba_refused("isv.SMS_TEMPLATE_ILLEGAL", "模板不合法(不存在或被拉黑)")
+        template, language = found
+        try:
+            values = json.loads(query.get("TemplateParam") or "{}")
+        except ValueError:
+            values = None
+        if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+            return alibaba_refused("isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值")
+        for variable in template.variables:
+            value = values.get(variable.name)
+            if not value:
+                return alibaba_refused("isv.TEMPLATE_MISSING_PARAMETERS", "模板缺少变量")
+            if LINK.search(value):
+                return alibaba_refused("isv.PARAM_NOT_SUPPORT_URL", "不支持URL")
+            if len(value) > variable.max_length:
+                return alibaba_refused("isv.PARAM_LENGTH_LIMIT", "参数超出长度限制")
+            if _aliyun_type_refuses(registry.ALIBABA_RULE_CODES[variable.type], value):
+                return alibaba_refused("isv.TEMPLATE_PARAMS_ILLEGAL", "模板变量里包含非法关键字")
+        text = registry.provider_text(template.name, language, "alibaba")
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value)
+        self._deliver(query["SignName"], text)
+        return alibaba_sent(biz_id=f"{next(self._serials):018d}^0")
+
+    def _tencent(self, sent: dict) -> Answer:
+        from sms import registry
+
+        found = self._registered(sent.get("TemplateId", ""))
+        if found is None:
+            return tencent_error("FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批")
+        template, language = found
+        values = sent.get("TemplateParamSet") or []
+        order = registry.order(template.name, language)
+        if len(values) != len(order):
+            return tencent_error(
+                "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+                "请求内容与审核通过的模板内容不匹配",
+            )
+        for name, value in zip(order, values, strict=True):
+            variable = template.variable(name)
+            if LINK.search(value):
+                return tencent_error(
+                    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter", "禁止使用 URL"
+                )
+            if len(value) > variable.max_length:
+                return tencent_error(
+                    "InvalidParameterValue.TemplateParameterLengthLimit", "变量字符数超过限制"
+                )
+            if template.type == registry.TemplateType.VERIFICATION and not re.fullmatch(
+                r"\d{0,6}", value
+            ):
+                return tencent_error(
+                    "InvalidParameterValue.TemplateParameterFormatError", "验证码模板参数格式错误"
+                )
+        text = registry.provider_text(template.name, language, "tencent")
+        for number, value in enumerate(values, 1):
+            text = text.replace("{" + str(number) + "}", value)
+        if len(sent["SignName"]) + 2 + len(text) > 500:
+            return tencent_error("InvalidParameterValue.ContentLengthLimit", "请求的短信内容太长")
+        self._deliver(sent["SignName"], text)
+        return tencent_status(
+            phone=sent["PhoneNumberSet"][0],
+            serial_no=f"5000:{next(self._serials):030d}",
+            session_context=sent.get("SessionContext", ""),
+        )
+
+    def _twilio(self, received: ReceivedRequest) -> Answer:
+        sent = received.form()
+        body = sent.get("Body", "")
+        if len(body) > TWILIO_BODY_LIMIT:
+            return twilio_error(
+                status=400,
+                code=21617,
+                message="The concatenated message body exceeds the 1600 character limit.",
+            )
+        self.delivered.append(body)
+        return twilio_created(
+            account_sid=received.path.split("/")[3],
+            to=sent["To"],
+            from_=sent["From"],
+            body=body,
+            sid=f"SM{next(self._serials):032d}",
+        )

@@ -124,7 +124,7 @@ def test_a_due_confirmation_is_sent_once(clock, resident, lawyer, office, topic)
     assert deliver_due() == 0  # the reminders are not due yet
 
     assert sent_keys() == [confirmation.idempotency_key]
-    assert appointment.display_reference in locmem_backend.outbox[0].text
+    assert appointment.reference in locmem_backend.outbox[0].text
     confirmation.refresh_from_db()
     assert confirmation.status == SENT
     assert confirmation.attempts == 1
@@ -395,7 +395,7 @@ def test_reminders_of_the_old_time_are_skipped_and_the_new_times_are_sent(
         f"reminder-24h:{pk}:1",
         f"reminder-2h:{pk}:1",
     ]
-    assert locmem_backend.outbox[2].params["date"] == "12月10日（周四）"
+    assert locmem_backend.outbox[2].params["day"] == "10"  # Thursday 10 December
     for key in (f"reminder-24h:{pk}:0", f"reminder-2h:{pk}:0"):
         old = row(key)
         assert (old.status, old.error, old.sent_at) == (SKIPPED, SKIP_CHANGED, None)

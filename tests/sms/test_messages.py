@@ -2,26 +2,10 @@
 
 import pytest
 
-from sms.messages import LANGUAGES, PARAMETERS, render_text
+from sms.messages import LANGUAGES, render_text
+from sms.registry import EXAMPLES, REGISTRY
 
-PARAMS = {
-    "code": "482913",
-    "minutes": "10",
-    "date": "12月8日（周二）",
-    "time": "09:30",
-    "place": "湖南省某县青石镇人民路18号",
-    "reference": "3817 2054",
-    "office_name": "青石镇司法所",
-    "office_phone": "0731-57860148",
-    "by_date": "12月20日",
-    "link": "https://example.invalid/b/1",
-    "consultations": "23",
-    "attended": "17",
-    "no_shows": "<5",
-    "walk_ins": "0",
-    "desk_bookings": "6",
-    "next_free": "12月9日 14:30",
-}
+PARAMS = EXAMPLES["zh-hans"]
 # Words that would tell someone holding the phone what the matter is or who helps.
 MATTER_WORDS = [
     "婚姻", "离婚", "家庭", "债务", "欠薪", "劳动", "土地", "拆迁", "医疗", "交通",
@@ -31,42 +15,51 @@ DISCREET_WORDS = ["法律", "律师", "司法", "援助", "咨询", "legal", "la
                   "consultation", "司法所", "青石镇", "0731"]  # fmt: skip
 
 
+def example(name: str, language: str) -> dict[str, str]:
+    return {key: EXAMPLES[language][key] for key in REGISTRY[name].names}
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("name", sorted(PARAMETERS))
+@pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_message_renders_all_its_parameters_and_no_matter(name, language):
-    text = render_text(name, {key: PARAMS[key] for key in PARAMETERS[name]}, language)
-    for key in PARAMETERS[name]:
-        assert PARAMS[key] in text, (name, key)
-    assert "{" not in text
+    params = example(name, language)
+    text = render_text(name, params, language)
+    for key, value in params.items():
+        assert value in text, (name, key)
+    assert "{" not in text and "$" not in text
     lowered = text.lower()
     assert not [word for word in MATTER_WORDS if word.lower() in lowered]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("name", [name for name in PARAMETERS if name.endswith("_safe")])
-def test_discreet_messages_carry_only_time_and_reference(name, language):
-    text = render_text(name, {key: PARAMS[key] for key in PARAMETERS[name]}, language)
+@pytest.mark.parametrize("name", [name for name in REGISTRY if name.endswith("_safe")])
+def test_discreet_messages_carry_only_time_and_reference(name, language, settings):
+    settings.SITE_URL = "https://yuyue.example.org"
+    text = render_text(name, example(name, language), language)
     lowered = text.lower()
     assert not [word for word in DISCREET_WORDS if word.lower() in lowered], text
-    assert "office_name" not in PARAMETERS[name]
+    assert "office_name" not in REGISTRY[name].names
 
 
 def test_every_message_but_discreet_ones_and_codes_ends_with_the_office_signature():
-    for name, keys in PARAMETERS.items():
+    endings = {
+        "zh-hans": "——青石镇司法所，电话0731-57860148",
+        "en": "— 青石镇司法所, tel. 0731-57860148",
+    }
+    for name in REGISTRY:
         # The daily summary goes to the office's own admins and starts with its name.
-        if name.endswith("_safe") or name in ("login_code", "summary"):
+        if name.endswith("_safe") or name == "login_code" or name.startswith("summary"):
             continue
         for language in LANGUAGES:
-            text = render_text(name, {key: PARAMS[key] for key in keys}, language)
-            assert text.endswith(f"{PARAMS['office_name']} {PARAMS['office_phone']}"), text
+            text = render_text(name, example(name, language), language)
+            assert text.endswith(endings[language]), text
 
 
 def test_chinese_is_the_default_for_unknown_languages():
-    text = render_text("login_code", {"code": "1", "minutes": "10"}, "fr")
-    assert "验证码" in text
+    text = render_text("login_code", {"code": "482913"}, "fr")
+    assert text == "验证码482913，10分钟内有效。请勿告诉他人。"
 
 
 def test_names_are_not_html_escaped():
-    params = {key: PARAMS[key] for key in PARAMETERS["cancellation"]}
-    params["office_name"] = "A&B <司法所>"
+    params = example("cancellation", "en") | {"office_name": "A&B <司法所>"}
     assert "A&B <司法所>" in render_text("cancellation", params, "en")

@@ -6,16 +6,28 @@ that answers later than the backend's timeout allows.
 """
 
 import base64
+import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from booking import services
+from booking.models import Mode
+from booking.services.summary import send_due_summaries
+from sms import registry
 from sms.backends import OutgoingSMS, PermanentError, TemporaryError, get_backend
+from sms.messages import build_sms
+from sms.models import Message, MessageStatus
+from sms.services import notify_follow_up, send_login_code
+from tests.conftest import NOW, local
+from tests.factories import OfficeFactory, UserFactory
 from tests.sms.fake_providers import (
     Answer,
     FakeProvider,
+    RegisteredProvider,
     alibaba_refused,
     alibaba_sent,
     tencent_error,
@@ -486,3 +498,190 @@ def test_template_ids_are_read_at_send_time(provider, settings):
 @pytest.mark.parametrize("path", [ALIBABA, TENCENT, TWILIO])
 def test_no_provider_claims_to_drop_repeated_idempotency_keys(path):
     assert import_string(path).honours_idempotency_key is False
+
+
+# Every message the project sends, through each provider's rules -------------------------
+#
+# The fakes here are accounts where the operator registered what `manage.py sms_templates`
+# prints (tests/sms/fake_providers.py, RegisteredProvider): they judge each send as the
+# provider does and keep what reaches the phone.
+
+SITE = "https://yuyue.example.gov.cn"
+REGISTERED_IDS = {
+    key: f"SMS_9{index:04d}" for index, key in enumerate(registry.registration_keys())
+}
+WEDNESDAY = dt.date(2026, 12, 9)
+
+
+@pytest.fixture
+def registered_settings(settings):
+    settings.SMS_TEMPLATE_IDS = REGISTERED_IDS
+    settings.SITE_URL = SITE
+    return settings
+
+
+def registered(provider_name: str) -> RegisteredProvider:
+    return RegisteredProvider(provider=provider_name, template_ids=REGISTERED_IDS)
+
+
+def every_message(office, lawyer, topic) -> list[Message]:
+    """Through the services, as the site writes them: every message kind, plain and
+    discreet, in every language; sign-in codes; both daily summaries."""
+    office.name, office.sms_name, office.sms_place = (
+        "湘潭县青石镇人民政府司法所",
+        "青石镇司法所",
+        "镇政府一楼",
+    )
+    office.phone = "0731-5786 0148"
+    office.save()
+    slots = iter(
+        local(day, hour, minute)
+        for day in (WEDNESDAY, WEDNESDAY + dt.timedelta(days=1), WEDNESDAY + dt.timedelta(days=2))
+        for hour in (9, 10, 11)
+        for minute in (0, 30)
+    )
+    for language in registry.LANGUAGES:
+        for safe in (False, True):
+            resident = UserFactory(preferred_language=language)
+
+            def book(resident=resident, safe=safe):
+                return services.book_appointment(
+                    resident=resident, office=office, topic=topic, lawyer=lawyer,
+                    starts_at=next(slots), mode=Mode.IN_PERSON, now=NOW, safe_contact=safe,
+                )  # fmt: skip
+
+            moved = services.reschedule_appointment(
+                appointment=book(), starts_at=next(slots), mode=Mode.IN_PERSON, by=resident, now=NOW
+            )
+            services.cancel_appointment(appointment=moved, by=resident, now=NOW)
+            notify_follow_up(appointment=book(), by_date=dt.date(2026, 12, 20), now=NOW)
+        send_login_code(phone=f"+86139{len(language):08d}", code="482913", language=language)
+        UserFactory(role="office_admin", office=office, preferred_language=language)
+        UserFactory(role="office_admin", office=OfficeFactory(), preferred_language=language)
+    send_due_summaries(now=local(NOW.date(), 11))  # the other office has no free time
+    return list(Message.objects.order_by("pk"))
+
+
+def expected_on_the_phone(provider_name: str, sms) -> str:
+    if provider_name == "twilio":
+        return sms.text
+    sign_name = SIGN_NAME_SAFE if sms.safe_contact else SIGN_NAME
+    return f"【{sign_name}】{sms.text}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("provider_name", ["alibaba", "tencent", "twilio"])
+def test_every_message_kind_in_every_language_passes_the_providers_rules(
+    provider_name, registered_settings, office, lawyer, topic, frozen_clock
+):
+    messages = every_message(office, lawyer, topic)
+    assert {(m.template, m.language) for m in messages} == {
+        (name, language) for name in registry.REGISTRY for language in registry.LANGUAGES
+    }
+    assert {m.status for m in messages} == {MessageStatus.QUEUED}
+    fake = registered(provider_name)
+    try:
+        make = {"alibaba": alibaba, "tencent": tencent, "twilio": lambda a: twilio(fake.url)}
+        backend = make[provider_name](fake.address)
+        for message in messages:
+            sms = build_sms(message)
+            backend.send(sms)
+            assert fake.delivered[-1] == expected_on_the_phone(provider_name, sms), message
+        assert len(fake.delivered) == len(messages)
+    finally:
+        fake.close()
+
+
+def registered_sms(**overrides) -> OutgoingSMS:
+    values = {
+        key: registry.EXAMPLES["zh-hans"][key] for key in registry.order("follow_up", "zh-hans")
+    }
+    fields = {
+        "template": "follow_up",
+        "params": values,
+        "text": "…",
+        **overrides,
+    }
+    return outgoing(**fields)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"template": "follow_up_old"}, "isv.SMS_TEMPLATE_ILLEGAL"),
+        ({"booking_code": "https://yuyue.example.gov.cn/book/1/"}, "isv.PARAM_NOT_SUPPORT_URL"),
+        ({"office_name": "湘潭县青石镇人民政府司法所"}, "isv.PARAM_LENGTH_LIMIT"),
+        ({"by_day": "二十"}, "isv.TEMPLATE_PARAMS_ILLEGAL"),
+        ({"office_name": "所13800138000"}, "isv.TEMPLATE_PARAMS_ILLEGAL"),
+        ({"booking_code": None}, "isv.TEMPLATE_MISSING_PARAMETERS"),
+    ],
+)
+def test_alibaba_refuses_what_was_not_registered_with_its_own_codes(
+    registered_settings, change, code
+):
+    registered_settings.SMS_TEMPLATE_IDS = REGISTERED_IDS | {"follow_up_old": "SMS_1"}
+    sms = registered_sms()
+    params = {
+        k: v for k, v in {**sms.params, **change}.items() if v is not None and k != "template"
+    }
+    sms = replace(sms, params=params, template=change.get("template", sms.template))
+    fake = registered("alibaba")
+    try:
+        with pytest.raises(PermanentError) as refused:
+            alibaba(fake.address).send(sms)
+    finally:
+        fake.close()
+    assert refused.value.code == code
+    assert fake.delivered == []
+
+
+@pytest.mark.parametrize(
+    ("template", "values", "code"),
+    [
+        ("follow_up_old", None, "FailedOperation.TemplateIncorrectOrUnapproved"),
+        (
+            "follow_up",
+            {"booking_code": None},
+            "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+        ),
+        (
+            "follow_up",
+            {"booking_code": "yuyue.example.gov.cn/b"},
+            "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+        ),
+        (
+            "follow_up",
+            {"office_name": "湘潭县青石镇人民政府司法所"},
+            "InvalidParameterValue.TemplateParameterLengthLimit",
+        ),
+        ("login_code", {"code": "AB12"}, "InvalidParameterValue.TemplateParameterFormatError"),
+    ],
+)
+def test_tencent_refuses_what_was_not_registered_with_its_own_codes(
+    registered_settings, template, values, code
+):
+    registered_settings.SMS_TEMPLATE_IDS = REGISTERED_IDS | {"follow_up_old": "1400999"}
+    name = "follow_up" if template == "follow_up_old" else template
+    params = {key: registry.EXAMPLES["zh-hans"][key] for key in registry.order(name, "zh-hans")}
+    params = {k: v for k, v in {**params, **(values or {})}.items() if v is not None}
+    fake = registered("tencent")
+    try:
+        with pytest.raises(PermanentError) as refused:
+            tencent(fake.address).send(outgoing(template=template, params=params))
+    finally:
+        fake.close()
+    assert refused.value.code == code
+    assert fake.delivered == []
+
+
+def test_twilio_takes_the_text_as_given_up_to_1600_characters(settings):
+    fake = registered("twilio")
+    try:
+        backend = twilio(fake.url)
+        backend.send(outgoing(text="预约号 3817 2054：" + "字" * 1580))
+        assert fake.delivered == ["预约号 3817 2054：" + "字" * 1580]
+        with pytest.raises(PermanentError) as refused:
+            backend.send(outgoing(text="字" * 1601))
+    finally:
+        fake.close()
+    assert refused.value.code == "21617"
