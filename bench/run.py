@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--database", choices=TITLES, required=True)
     parser.add_argument(
         "--only",
-        choices=["slots", "delivery", "pages", "feed"],
+        choices=["slots", "crash", "delivery", "pages", "feed"],
         action="append",
         help="run only these benchmarks and print their figures; RESULTS.md is not written",
     )
@@ -109,14 +109,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="legalaid-bench-") as var_dir:
         setup_django(args.database, var_dir)
         prepare_database(args.database)
-        from bench import delivery, feed, pages, slots
+        from bench import crash, delivery, feed, pages, slots
 
         # Pages after delivery: the demo office they load books appointments, whose queued
-        # text messages the delivery benchmark's worker would send with its own.
-        benchmarks = [slots.run, delivery.run, pages.run, feed.run]
+        # text messages the delivery benchmark's worker would send with its own. Crashes
+        # before delivery, which leaves due rows behind that the crash workers would send.
+        benchmarks = [slots.run, crash.run, delivery.run, pages.run, feed.run]
         if args.only:
             chosen = {
                 "slots": slots.run,
+                "crash": crash.run,
                 "delivery": delivery.run,
                 "pages": pages.run,
                 "feed": feed.run,

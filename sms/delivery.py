@@ -10,7 +10,13 @@ How no message is lost:
   provider), committed before the provider is called. ``deliver_due`` picks rows in a
   short transaction with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; on SQLite the
   ``IMMEDIATE`` transaction serialises writers); ``deliver(id)``, which names its row,
-  claims it with one conditional UPDATE (two fewer round trips per message).
+  claims it with a conditional UPDATE (two fewer round trips per message).
+- A row claimed SENDING past its lease may have reached the provider on an earlier
+  attempt (its worker was killed after the provider accepted it, or the send timed
+  out). Before sending it again the worker asks the backend (``find_sent``: Alibaba's
+  QuerySendDetails, Tencent's PullSmsSendStatusByPhoneNumber, matched on ``out_id``) and,
+  if the provider has it, records what the provider says (SENT, DELIVERED, FAILED)
+  without sending. Backends without a look-up (Twilio, console, file) send again.
 - A delivery report is matched on ``out_id`` or the provider's own id (sms/reports.py),
   and only for a row handed to that provider, so a message the provider accepted while
   its worker died or timed out is still settled by its report.
@@ -23,7 +29,8 @@ How no message is lost:
 - A timeout is different: the provider may have the message. The row stays SENDING (it
   was handed to the provider; only such rows take reports) with its lease running to the
   retry time, and the next task is enqueued for then. A report arriving meanwhile settles
-  it and the retry finds nothing to claim; without one it is claimed and sent again.
+  it and the retry finds nothing to claim; without one it is claimed, looked up at the
+  provider, and sent again unless found.
 - Django tasks have no lease: a worker killed during a task leaves the task RUNNING for
   ever and the row QUEUED (killed before the claim) or SENDING (after it). ``recover``
   finds both — QUEUED and due without a ready task, SENDING with an expired lease — and
@@ -38,9 +45,12 @@ Known limits:
 
 - At least once, not exactly once. A worker killed after the provider accepted a message
   and before the row was marked SENT leaves a SENDING row that is sent again once its
-  lease has expired, unless its delivery report arrived first. Providers that honour the
-  idempotency key drop the repeat; others deliver it twice
-  (tests/sms/test_worker_crash.py measures how often).
+  lease has expired, unless its delivery report arrived first or the look-up finds it.
+  The look-up misses what the provider does not list yet (Tencent lists a message once
+  the carrier has reported on it, and names it only where Tencent enabled
+  ``SessionContext`` in its status records), and a look-up that the provider refuses is
+  not waited for; then the message is sent again, at most once per lost attempt
+  (tests/sms/test_worker_crash.py and bench/crash.py measure it; docs/sms-delivery.md).
 - A backend call slower than the lease lets a second worker send the same row while the
   first is still waiting; the first worker's outcome is then discarded (logged).
 - A message reclaimed after an expired lease waits for the lease and the next recovery
@@ -60,6 +70,7 @@ from django.utils import timezone
 
 from booking.models import Appointment
 from sms.backends import PermanentError, TemporaryError, get_shared_backend
+from sms.backends.base import FOUND_DELIVERED, FOUND_FAILED, Found
 from sms.messages import build_sms
 from sms.models import Message, MessageStatus
 from sms.services import next_allowed_time, skip_reason
@@ -73,6 +84,11 @@ RECOVER_BATCH = 1_000
 GAVE_UP = "gave up after {attempts} attempts"
 #: Temporary error codes after which the provider may have accepted the message.
 OUTCOME_UNKNOWN = frozenset({"timeout"})
+#: Error codes of a look-up (``find_sent``) that did not reach the provider.
+UNREACHABLE = frozenset({"timeout", "network_error", "server_error"})
+LOOKUP_FAILED = "look-up failed"
+#: The look-up starts this long before ``not_before``: our clock and the provider's differ.
+LOOKUP_MARGIN = dt.timedelta(minutes=5)
 
 QUEUED, SENDING, SENT = MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT
 FAILED, SKIPPED = MessageStatus.FAILED, MessageStatus.SKIPPED
@@ -125,12 +141,16 @@ def backend_name() -> str:
     return f"{backend.__module__}.{backend.__qualname__}"[:100]
 
 
-def _claim_next() -> Message | None:
-    """Claim the next row for ``deliver_due``: abandoned ones first, then the oldest due."""
+def _claim_next() -> tuple[Message, bool] | None:
+    """Claim the next row for ``deliver_due``: abandoned ones first, then the oldest due.
+
+    With the row, whether it was abandoned (SENDING past its lease)."""
     now = timezone.now()
     backend = backend_name()
     with transaction.atomic():
-        message = locked(lease_expired(now)).first() or locked(due(now)).first()
+        message = locked(lease_expired(now)).first()
+        abandoned = message is not None
+        message = message or locked(due(now)).first()
         if message is None:
             return None
         message.status = SENDING
@@ -143,7 +163,7 @@ def _claim_next() -> Message | None:
                 "status", "attempts", "lease_expires_at", "backend", "out_id", "updated_at"
             ]
         )  # fmt: skip
-    return message
+    return message, abandoned
 
 
 def _record(message: Message, **fields) -> bool:
@@ -182,9 +202,12 @@ def _requeue(message: Message, *, at: dt.datetime, **fields) -> str | None:
 
 
 def _await_report(message: Message, *, at: dt.datetime, error: str) -> str | None:
-    """Keep the row SENDING, its lease running to ``at``, and try again then."""
+    """Keep the row SENDING, its lease running to ``at``, and try again then.
+
+    ``not_before`` stays as it was: no attempt of the row since it was claimed from QUEUED
+    is older, so the look-up of the retry (``_look_up``) starts there."""
     with transaction.atomic():
-        if not _record(message, status=SENDING, lease_expires_at=at, not_before=at, error=error):
+        if not _record(message, status=SENDING, lease_expires_at=at, error=error):
             return None
         _enqueue(message.pk, at)
     return SENDING
@@ -202,8 +225,68 @@ def _retry_or_fail(
     return _requeue(message, at=at, error=error)
 
 
-def _send(message: Message) -> str | None:
-    """Everything after the claim; the row's new status, or None if the lease was lost."""
+#: ``_look_up`` found nothing, or could not tell: the message is to be sent.
+SEND = "send"
+
+
+def _look_up(message: Message) -> str | None:
+    """Ask the provider whether an earlier attempt reached it; SEND, or the row's new status.
+
+    Found: the row takes the provider's word (SENT, DELIVERED or FAILED), nothing is sent.
+    A look-up that does not reach the provider (timeout, no connection, HTTP error) is
+    retried with the next attempt, the row kept SENDING as after a timeout: a send now
+    would most likely not get through either, and one that half gets through is what
+    makes a duplicate. A provider that answers but will not tell (an error, no permission
+    for the query) does not hold the message up: SEND, at least once.
+    """
+    try:
+        sms = build_sms(message)
+        found = get_shared_backend().find_sent(sms, since=message.not_before - LOOKUP_MARGIN)
+    except TemporaryError as error:
+        if error.code not in UNREACHABLE:
+            logger.warning("SMS %s: look-up refused (%s); sending again.", message.pk, error)
+            return SEND
+        error_text = f"{LOOKUP_FAILED}: {error}"
+        return _retry_or_fail(message, error=error_text, now=timezone.now(), unknown=True)
+    except Exception as error:  # the send below meets it again and classifies it
+        logger.warning("SMS %s: look-up failed (%s); sending again.", message.pk, error)
+        return SEND
+    if found is None:
+        return SEND
+    return _settle_found(message, found)
+
+
+def _settle_found(message: Message, found: Found) -> str | None:
+    now = timezone.now()
+    fields = {
+        "sent_at": found.sent_at or now,
+        "provider_message_id": found.provider_message_id or message.provider_message_id,
+        "error": "",
+        "error_code": "",
+    }
+    if found.status == FOUND_DELIVERED:
+        status = MessageStatus.DELIVERED
+        fields["delivered_at"] = found.received_at or now
+    elif found.status == FOUND_FAILED:
+        status = FAILED
+        fields["error"] = found.error or found.error_code or "failed"
+        fields["error_code"] = found.error_code[:100]
+    else:
+        status = SENT
+    logger.info("SMS %s: found at the provider (%s); not sent again.", message.pk, status)
+    return status if _record(message, status=status, **fields) else None
+
+
+def _send(message: Message, *, abandoned: bool = False) -> str | None:
+    """Everything after the claim; the row's new status, or None if the lease was lost.
+
+    ``abandoned``: claimed SENDING past its lease, so an earlier attempt (a worker killed
+    mid-send, or a timeout) may have reached the provider, which is asked first.
+    """
+    if abandoned:
+        looked_up = _look_up(message)
+        if looked_up != SEND:
+            return looked_up
     if message.appointment_id is not None:
         # One query for what skip_reason and quiet hours read (None if deleted since).
         message.appointment = (
@@ -251,16 +334,18 @@ def _send(message: Message) -> str | None:
     return SENT if sent else None
 
 
-# What a worker may claim: QUEUED and due, or SENDING past its lease. ``out_id`` is made
-# on the first claim and kept: a report of an earlier attempt still finds the row.
+# What a worker may claim: QUEUED and due, or SENDING past its lease (two statements, so
+# that the worker knows which). ``out_id`` is made on the first claim and kept: a report
+# or a look-up of an earlier attempt still finds the row.
 _CLAIM_SQL = f"""
     UPDATE {Message._meta.db_table}
     SET status = %s, attempts = attempts + 1, lease_expires_at = %s, updated_at = %s,
         backend = %s, out_id = CASE WHEN out_id = '' THEN %s ELSE out_id END
-    WHERE id = %s
-      AND ((status = %s AND not_before <= %s) OR (status = %s AND lease_expires_at < %s))
+    WHERE id = %s AND status = %s AND {{condition}}
     RETURNING *
-"""  # noqa: S608  (no user input: the table name is the model's)
+"""  # noqa: S608  (no user input: the table and column names are the model's)
+_CLAIM_DUE_SQL = _CLAIM_SQL.format(condition="not_before <= %s")
+_CLAIM_ABANDONED_SQL = _CLAIM_SQL.format(condition="lease_expires_at < %s")
 
 
 def deliver(message_id: int) -> str | None:
@@ -271,32 +356,34 @@ def deliver(message_id: int) -> str | None:
     was nothing to do: not due yet, already done, held by another worker, or the lease
     was lost before the outcome could be written.
     """
-    # The row is named, so there is nothing to skip: one conditional UPDATE claims it and
-    # returns it (UPDATE … RETURNING: one round trip, on PostgreSQL and SQLite ≥ 3.35).
-    # PostgreSQL re-evaluates the WHERE after waiting for a concurrent claim to commit,
-    # and SQLite runs one writer at a time, so of two workers exactly one gets the row.
+    # The row is named, so there is nothing to skip: a conditional UPDATE claims it and
+    # returns it (UPDATE … RETURNING: one round trip, on PostgreSQL and SQLite ≥ 3.35) —
+    # first as due, else as abandoned (one more round trip, for retries after a timeout
+    # and spare tasks). PostgreSQL re-evaluates the WHERE after waiting for a concurrent
+    # claim to commit, and SQLite runs one writer at a time, so of two workers exactly one
+    # gets the row.
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    claimed = list(
-        Message.objects.raw(
-            _CLAIM_SQL,
-            [SENDING, adapt(now + lease()), adapt(now), backend_name(), new_out_id(),
-             message_id, QUEUED, adapt(now), SENDING, adapt(now)],
-        )
-    )  # fmt: skip
-    if not claimed:
-        return None
-    return _send(claimed[0])
+    claim = [SENDING, adapt(now + lease()), adapt(now), backend_name(), new_out_id(), message_id]
+    for sql, status, abandoned in (
+        (_CLAIM_DUE_SQL, QUEUED, False),
+        (_CLAIM_ABANDONED_SQL, SENDING, True),
+    ):
+        claimed = list(Message.objects.raw(sql, [*claim, status, adapt(now)]))
+        if claimed:
+            return _send(claimed[0], abandoned=abandoned)
+    return None
 
 
 def deliver_due(*, limit: int = 100) -> int:
     """Deliver up to ``limit`` due rows one by one, abandoned ones first; how many."""
     count = 0
     while count < limit:
-        message = _claim_next()
-        if message is None:
+        claimed = _claim_next()
+        if claimed is None:
             break
-        _send(message)
+        message, abandoned = claimed
+        _send(message, abandoned=abandoned)
         count += 1
     return count
 

@@ -31,9 +31,10 @@ Known limits:
 
 - Alibaba does not drop a repeated ``OutId`` (its documentation: SendSms "does not support
   idempotence"), hence ``honours_idempotency_key = False``.
-- A timeout is a ``TemporaryError`` although Alibaba may have accepted the message, so a
-  retry can send it twice. Its delivery report still finds the row through ``out_id``
-  (sms/reports.py): the worker keeps such a row SENDING until its retry (sms/delivery.py).
+- A timeout is a ``TemporaryError`` although Alibaba may have accepted the message. Its
+  delivery report still finds the row through ``out_id`` (sms/reports.py): the worker
+  keeps such a row SENDING until its retry (sms/delivery.py), and the retry asks
+  ``find_sent`` (below) before it sends again.
 - The SDK's own retries stay off (no ``retry_options``): one ``send`` is one HTTP
   request, and the delivery worker alone decides about retries.
 - Business errors arrive in an HTTP 200 body with ``Code`` other than ``OK``. Only codes
@@ -42,18 +43,35 @@ Known limits:
   listed below are temporary. An unknown code costs a few bounded retries; treating it as
   permanent could silently lose a reminder to a transient condition. A refused request
   sent nothing, so retrying it cannot send a message twice.
+
+``find_sent`` asks ``QuerySendDetails`` (the RAM user also needs
+``dysms:QuerySendDetails``) for the number's records of each day from ``since`` to today
+(China time, at most the last 30 days, 50 a page) and takes the one whose ``OutId`` is
+ours: ``SendStatus`` 1 (waiting for the receipt) is sent, 3 delivered, 2 failed with the
+carrier's ``ErrCode``. The records carry no ``BizId``, so a message settled this way has
+no provider id until its delivery report, which is matched on ``out_id``. The look-up
+relies on the record being listed by the time the worker asks, at least
+``SMS_LEASE_SECONDS`` after a crash and a retry's backoff after a timeout.
 """
 
+import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 from alibabacloud_dysmsapi20170525.client import Client
-from alibabacloud_dysmsapi20170525.models import SendSmsRequest
+from alibabacloud_dysmsapi20170525.models import QuerySendDetailsRequest, SendSmsRequest
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import UnretryableException
 from Tea.exceptions import TeaException
 
 from sms.backends.base import (
+    FOUND_DELIVERED,
+    FOUND_FAILED,
+    FOUND_SENT,
+    Found,
     OutgoingSMS,
     SendResult,
     TemplateBackend,
@@ -63,6 +81,14 @@ from sms.backends.base import (
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
 DEFAULT_REGION = "cn-hangzhou"
 DEFAULT_TIMEOUT = 10.0
+#: QuerySendDetails: days are China's, records are kept 30 days, pages hold 50.
+PROVIDER_TIME_ZONE = ZoneInfo("Asia/Shanghai")
+QUERY_DAYS = 30
+PAGE_SIZE = 50
+#: More records than this for one number on one day is no account of ours.
+MAX_PAGES = 10
+#: ``SendStatus`` of a record → what became of the message.
+SEND_STATUSES = {1: FOUND_SENT, 2: FOUND_FAILED, 3: FOUND_DELIVERED}
 
 #: Codes after which the same request can never succeed (Alibaba "API错误码",
 #: https://help.aliyun.com/document_detail/101346.html). Everything else is temporary.
@@ -128,8 +154,54 @@ class AlibabaBackend(TemplateBackend):
             request.template_param = json.dumps(
                 {name: str(value) for name, value in sms.params.items()}, ensure_ascii=False
             )
-        try:
+        with self.provider_errors():
             response = self.client.send_sms(request)
+        body = self.checked(response.body)
+        return SendResult(
+            provider_message_id=body.biz_id or "", extra={"request_id": body.request_id}
+        )
+
+    def find_sent(self, sms: OutgoingSMS, *, since: dt.datetime) -> Found | None:
+        if not sms.out_id:
+            return None
+        today = dt.datetime.now(PROVIDER_TIME_ZONE).date()
+        first = max(
+            since.astimezone(PROVIDER_TIME_ZONE).date(), today - dt.timedelta(QUERY_DAYS - 1)
+        )
+        day = today
+        while day >= first:  # the latest day first: a crash or timeout is recent
+            found = self._find_on(sms, day)
+            if found is not None:
+                return found
+            day -= dt.timedelta(days=1)
+        return None
+
+    def _find_on(self, sms: OutgoingSMS, day: dt.date) -> Found | None:
+        for page in range(1, MAX_PAGES + 1):
+            request = QuerySendDetailsRequest(
+                phone_number=phone_number(sms.to),
+                send_date=day.strftime("%Y%m%d"),
+                page_size=PAGE_SIZE,
+                current_page=page,
+            )
+            with self.provider_errors():
+                response = self.client.query_send_details(request)
+            body = self.checked(response.body)
+            records = (
+                body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else []
+            )
+            for record in records or []:
+                if record.out_id == sms.out_id:
+                    return found_from(record)
+            if not records or page * PAGE_SIZE >= int(body.total_count or 0):
+                return None
+        raise TemporaryError("lookup_incomplete", f"over {MAX_PAGES * PAGE_SIZE} records on {day}")
+
+    @contextmanager
+    def provider_errors(self) -> Iterator[None]:
+        """The SDK's exceptions as ``TemporaryError`` or ``PermanentError``."""
+        try:
+            yield
         except UnretryableException as exc:
             # No HTTP answer. The underlying message may quote the request URL, which holds
             # the number and the parameters (a sign-in code): it stays out of the outbox.
@@ -141,7 +213,8 @@ class AlibabaBackend(TemplateBackend):
         except TeaException as exc:
             raise TemporaryError("sdk_error", type(exc).__name__) from exc
 
-        body = response.body
+    def checked(self, body):
+        """``body`` if its ``Code`` is OK; otherwise the error it names."""
         if body is None or body.code != "OK":
             code = getattr(body, "code", None) or "bad_response"
             detail = getattr(body, "message", None) or ""
@@ -149,6 +222,30 @@ class AlibabaBackend(TemplateBackend):
             raise self.error_for(
                 code, f"{detail} (RequestId {request_id})" if request_id else detail
             )
-        return SendResult(
-            provider_message_id=body.biz_id or "", extra={"request_id": body.request_id}
+        return body
+
+
+def found_from(record) -> Found:
+    """A QuerySendDetails record (``SmsSendDetailDTO``) as ``Found``."""
+    try:
+        status = SEND_STATUSES.get(int(record.send_status), FOUND_SENT)
+    except (TypeError, ValueError):
+        status = FOUND_SENT  # the provider has it; what became of it, its report will say
+    code = (record.err_code or "") if status == FOUND_FAILED else ""
+    return Found(
+        status=status,
+        error_code=code,
+        error=code,
+        sent_at=provider_time(record.send_date),
+        received_at=provider_time(record.receive_date) if status == FOUND_DELIVERED else None,
+    )
+
+
+def provider_time(value) -> dt.datetime | None:
+    """``2026-12-07 09:30:00`` (China time) as an aware datetime; None if it is not one."""
+    try:
+        return dt.datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=PROVIDER_TIME_ZONE
         )
+    except ValueError:
+        return None

@@ -5,8 +5,13 @@ A backend sends one message and either returns the provider's message id or rais
 ``PermanentError`` for what never will (invalid number, blocked, unknown template).
 Template providers (Alibaba Cloud, Tencent Cloud) send ``template`` with ``params``;
 text providers (Twilio, console, file) send ``text``.
+
+A backend whose provider lists what it has sent implements ``find_sent``: the worker
+asks it before sending again a message whose earlier attempt may have reached the
+provider (docs/sms-delivery.md).
 """
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
@@ -35,6 +40,24 @@ class OutgoingSMS:
 class SendResult:
     provider_message_id: str
     extra: dict = field(default_factory=dict)
+
+
+#: What the provider says became of a message it has (``Found.status``).
+FOUND_SENT = "sent"  # accepted, no receipt from the carrier yet
+FOUND_DELIVERED = "delivered"
+FOUND_FAILED = "failed"  # accepted, then refused by the carrier (the number, the phone)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The provider's record of an earlier request for a message (``find_sent``)."""
+
+    status: str  # FOUND_SENT, FOUND_DELIVERED or FOUND_FAILED
+    provider_message_id: str = ""  # when the record carries it
+    error_code: str = ""  # the carrier's code for a failed delivery
+    error: str = ""  # the code with the provider's description
+    sent_at: dt.datetime | None = None
+    received_at: dt.datetime | None = None
 
 
 class SmsError(Exception):
@@ -68,6 +91,16 @@ class BaseBackend:
 
     def send(self, sms: OutgoingSMS) -> SendResult:
         raise NotImplementedError
+
+    def find_sent(self, sms: OutgoingSMS, *, since: dt.datetime) -> Found | None:
+        """The provider's record of a request for ``sms`` made since ``since``, matched on
+        ``sms.out_id``; None when it has none, or cannot tell.
+
+        Raises ``TemporaryError`` or ``PermanentError`` like ``send`` when the provider
+        cannot be asked. This default asks nothing: None, so the message is sent again
+        (at least once).
+        """
+        return None
 
 
 class TemplateBackend(BaseBackend):

@@ -38,8 +38,8 @@ Known limits:
 
 - Tencent does not drop a repeated ``SessionContext``, hence ``honours_idempotency_key =
   False``; a timeout is a ``TemporaryError`` although Tencent may have accepted the
-  message, and without a ``SerialNo`` no report can settle it, so the retry sends it
-  again.
+  message, and without a ``SerialNo`` no report can settle it: the retry asks
+  ``find_sent`` first and sends again unless that finds it (below).
 - The result for the number is ``SendStatusSet[0].Code`` in a successful answer ("Ok" or
   an error code); errors about the whole request raise in the SDK. Both are classified
   alike: the codes below condemn this very message (number, template, signature,
@@ -48,17 +48,44 @@ Known limits:
   condition costs more than a few bounded retries of a request Tencent rejected.
 - The SDK reads an error body only when the answer's Content-Type is exactly
   ``application/json`` (as Tencent sends it).
+
+``find_sent`` asks ``PullSmsSendStatusByPhoneNumber`` (the CAM key also needs
+``sms:PullSmsSendStatusByPhoneNumber``; at most 7 days back, 100 records, ``Offset``
+fixed at 0) for the number's status records since ``since`` and takes the one whose
+``SessionContext`` is ours. What it can and cannot match:
+
+- A record carries ``SerialNo``, the number, ``ReportStatus`` (SUCCESS / FAIL), the
+  carrier's ``Description`` and the receive time, and ``SessionContext`` only where
+  Tencent has enabled it for the application: it is empty by default ("如需开通请联系腾讯云
+  短信小助手", data type ``PullSmsSendStatus``). Without it nothing in a record is ours —
+  the ``SerialNo`` of a send whose answer was lost is unknown — and the number and time
+  alone could take another message to the same phone for this one and lose it. So
+  without ``SessionContext`` nothing matches and the message is sent again.
+- Records exist only once the carrier has reported ("仅当运营商有返回短信接收状态时回包中
+  才会有状态数据"). A message Tencent accepted but whose receipt has not come when the
+  worker asks (a phone switched off) is not found and is sent again.
 """
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
 from tencentcloud.common.credential import Credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.sms.v20210111.models import SendSmsRequest
+from tencentcloud.sms.v20210111.models import (
+    PullSmsSendStatusByPhoneNumberRequest,
+    SendSmsRequest,
+)
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 
 from sms.backends.base import (
+    FOUND_DELIVERED,
+    FOUND_FAILED,
+    Found,
     OutgoingSMS,
     PermanentError,
     SendResult,
@@ -69,6 +96,9 @@ from sms.backends.base import (
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
 DEFAULT_TIMEOUT = 10.0
+#: PullSmsSendStatusByPhoneNumber: records of the last 7 days, at most 100 an answer.
+PULL_DAYS = 7
+PULL_LIMIT = 100
 
 #: Codes after which the same request can never succeed (Tencent SMS error codes,
 #: https://cloud.tencent.com/document/api/382/59177, and the SDK's errorcodes.py).
@@ -133,8 +163,58 @@ class TencentBackend(TemplateBackend):
         request.TemplateParamSet = self.template_params(sms)
         if sms.out_id:
             request.SessionContext = sms.out_id
-        try:
+        with self.provider_errors():
             response = self.client.SendSms(request)
+
+        statuses = response.SendStatusSet or []
+        if not statuses:
+            raise TemporaryError(
+                "bad_response", f"no SendStatusSet (RequestId {response.RequestId})"
+            )
+        status = statuses[0]
+        if status.Code != "Ok":
+            raise self.error_for(status.Code or "bad_response", status.Message or "")
+        return SendResult(
+            provider_message_id=status.SerialNo or "",
+            extra={"request_id": response.RequestId, "fee": status.Fee},
+        )
+
+    def find_sent(self, sms: OutgoingSMS, *, since: dt.datetime) -> Found | None:
+        if not sms.out_id:
+            return None
+        now = int(time.time())
+        request = PullSmsSendStatusByPhoneNumberRequest()
+        request.PhoneNumber = sms.to
+        request.SmsSdkAppId = str(self.options["sdk_app_id"])
+        request.BeginTime = max(int(since.timestamp()), now - PULL_DAYS * 86_400 + 60)
+        request.EndTime = now
+        request.Offset = 0
+        request.Limit = PULL_LIMIT
+        with self.provider_errors():
+            response = self.client.PullSmsSendStatusByPhoneNumber(request)
+        for record in response.PullSmsSendStatusSet or []:
+            if record.SessionContext and record.SessionContext == sms.out_id:
+                delivered = record.ReportStatus == "SUCCESS"
+                code = "" if delivered else (record.Description or record.ReportStatus or "")
+                received = record.UserReceiveTime
+                return Found(
+                    status=FOUND_DELIVERED if delivered else FOUND_FAILED,
+                    provider_message_id=record.SerialNo or "",
+                    error_code=code,
+                    error=code,
+                    received_at=(
+                        dt.datetime.fromtimestamp(received, dt.UTC)
+                        if delivered and isinstance(received, int)
+                        else None
+                    ),
+                )
+        return None
+
+    @contextmanager
+    def provider_errors(self) -> Iterator[None]:
+        """The SDK's exceptions as ``TemporaryError`` or ``PermanentError``."""
+        try:
+            yield
         except TencentCloudSDKException as exc:
             code = exc.get_code() or "sdk_error"
             # The message of these two may quote the URL or the raw answer: only the kind
@@ -149,19 +229,6 @@ class TencentBackend(TemplateBackend):
             if exc.get_request_id():
                 detail = f"{detail} (RequestId {exc.get_request_id()})"
             raise self.error_for(code, detail) from exc
-
-        statuses = response.SendStatusSet or []
-        if not statuses:
-            raise TemporaryError(
-                "bad_response", f"no SendStatusSet (RequestId {response.RequestId})"
-            )
-        status = statuses[0]
-        if status.Code != "Ok":
-            raise self.error_for(status.Code or "bad_response", status.Message or "")
-        return SendResult(
-            provider_message_id=status.SerialNo or "",
-            extra={"request_id": response.RequestId, "fee": status.Fee},
-        )
 
     def template_params(self, sms: OutgoingSMS) -> list[str]:
         order = self.options.get("param_order", {}).get(sms.template, list(sms.params))

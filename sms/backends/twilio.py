@@ -36,6 +36,11 @@ Known limits:
 - The Messages API takes no idempotency key, hence ``honours_idempotency_key = False``;
   a timeout is a ``TemporaryError`` although Twilio may have accepted the message, so a
   retry can send it twice.
+- No look-up before a message is sent again after a crash or a timeout (``find_sent`` is
+  the base class's): a Message resource as the API lists it carries nothing of ours, and
+  matching on number and body could take an earlier text of the same words for this one
+  and lose it. At least once: such a message goes again unless its status callback
+  settled it first (docs/sms-delivery.md).
 - Error codes (https://www.twilio.com/docs/api/errors): the ones below condemn this very
   message (number, opt-out, body, destination) and are permanent; 429/20429, 5xx,
   credentials and any other code are temporary, because a reminder lost to a transient

@@ -15,6 +15,13 @@ The answers copy the providers' documented shapes:
   {"Code", "Message"}, "RequestId"}}``, still HTTP 200 (cloud.tencent.com/document/api/
   382/55981 and 382/38780). The SDK reads an error only with Content-Type exactly
   ``application/json``.
+- Status look-ups, answered from what the server accepted (``FakeProvider.accepted``,
+  kept even when the client died before reading the answer): Alibaba ``QuerySendDetails``
+  (help.aliyun.com/document_detail/419277.html: the number's ``SmsSendDetailDTOs`` of one
+  ``SendDate``, ``PageSize`` 1–50, with ``OutId``, ``SendStatus``, ``ErrCode``, no BizId)
+  and Tencent ``PullSmsSendStatusByPhoneNumber`` (cloud.tencent.com/document/product/
+  1359/55976: ``PullSmsSendStatusSet`` from ``BeginTime``, at most 7 days back, ``Offset``
+  0, ``Limit`` ≤ 100; ``SessionContext`` only where Tencent enabled it).
 - Twilio ``POST /2010-04-01/Accounts/{sid}/Messages.json``: 201 with the Message resource;
   errors with ``{"code", "message", "more_info", "status"}`` and the HTTP status. Its
   status callbacks (``twilio_status_callback``) are form posts to the ``StatusCallback``
@@ -25,6 +32,7 @@ The answers copy the providers' documented shapes:
 """
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import io
@@ -33,9 +41,11 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -70,12 +80,19 @@ class FakeProvider:
     def __init__(self):
         self.requests: list[ReceivedRequest] = []
         self._answers: list[Answer] = []
+        # Sends answered with success, kept from the moment the answer is chosen: a client
+        # killed before it read the answer does not make the provider forget (look-ups).
+        self.accepted: list[Accepted] = []
+        self._query_answers: list[Answer] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go in two writes: without TCP_NODELAY the client's delayed
+            # ACK holds the body back about 40 ms per request.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 fake._handle(self)
@@ -126,20 +143,53 @@ class FakeProvider:
         self._server.shutdown()
         self._server.server_close()
 
+    # Status look-ups (QuerySendDetails, PullSmsSendStatusByPhoneNumber) are answered from
+    # ``accepted`` unless a test scripts their answers with ``answer_query``.
+
+    #: Tencent's status records carry our SessionContext only where Tencent enabled it for
+    #: the application; False answers as an account by default does (empty).
+    tencent_context_in_status = True
+    #: Alibaba's SendStatus for accepted messages: 1 waiting for the receipt, 2 failed,
+    #: 3 delivered.
+    alibaba_send_status = 3
+
+    def answer_query(self, *answers: Answer) -> None:
+        """Queue the answers to the next status look-ups (an error, a timeout), in order."""
+        with self._lock:
+            self._query_answers.extend(answers)
+
+    def accepted_count(self, out_id: str) -> int:
+        """How many times a message with this OutId / SessionContext was accepted."""
+        with self._lock:
+            return sum(1 for accepted in self.accepted if accepted.out_id == out_id)
+
+    def _answer_for(self, received: ReceivedRequest) -> Answer:
+        """Called under the lock: the scripted answer, or a look-up's from ``accepted``."""
+        if action_of(received) in STATUS_QUERIES:
+            if self._query_answers:
+                return self._query_answers.pop(0)
+            return status_answer(received, self)
+        return self._answers.pop(0) if self._answers else NO_ANSWER_SCRIPTED
+
+    def _remember(self, received: ReceivedRequest, answer: Answer) -> None:
+        accepted = accepted_send(received, answer)
+        if accepted is not None:
+            self.accepted.append(accepted)
+
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         url = urlsplit(handler.path)
         with self._lock:
-            self.requests.append(
-                ReceivedRequest(
-                    method=handler.command,
-                    path=url.path,
-                    query=dict(parse_qsl(url.query)),
-                    headers={name.lower(): value for name, value in handler.headers.items()},
-                    body=body,
-                )
+            received = ReceivedRequest(
+                method=handler.command,
+                path=url.path,
+                query=dict(parse_qsl(url.query)),
+                headers={name.lower(): value for name, value in handler.headers.items()},
+                body=body,
             )
-            answer = self._answers.pop(0) if self._answers else NO_ANSWER_SCRIPTED
+            self.requests.append(received)
+            answer = self._answer_for(received)
+            self._remember(received, answer)
         if answer.delay:
             self._closing.wait(answer.delay)
         try:
@@ -222,6 +272,200 @@ def tencent_error(code: str, message: str) -> Answer:
             }
         }
     )
+
+
+# Status look-ups: what the provider remembers, and its answers to queries -----------------
+
+PROVIDER_TIME_ZONE = ZoneInfo("Asia/Shanghai")
+STATUS_QUERIES = {"QuerySendDetails", "PullSmsSendStatusByPhoneNumber"}
+#: Alibaba's ErrCode by SendStatus: none while waiting, a carrier's code when failed.
+ALIBABA_ERR_CODES = {1: "", 2: "MK:0001", 3: "DELIVERED"}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A send the fake provider accepted."""
+
+    provider: str  # "alibaba" or "tencent"
+    phone: str  # as the request gave it: 13800138000 (Alibaba), +8613800138000 (Tencent)
+    out_id: str  # Alibaba's OutId, Tencent's SessionContext
+    provider_message_id: str  # BizId, SerialNo
+    template: str
+    credential: str  # the AccessKey id / SecretId that signed it: which client sent it
+    at: float  # time.time()
+
+
+def action_of(request: ReceivedRequest) -> str:
+    """The API action: Alibaba's ``x-acs-action`` header, Tencent's ``X-TC-Action``."""
+    return request.headers.get("x-acs-action") or request.headers.get("x-tc-action") or ""
+
+
+def credential_of(request: ReceivedRequest) -> str:
+    """``Credential=<id>`` of the signature (ACS3-HMAC-SHA256 and TC3-HMAC-SHA256 alike)."""
+    found = re.search(r"Credential=([^,/\s]+)", request.headers.get("authorization", ""))
+    return found.group(1) if found else ""
+
+
+def accepted_send(request: ReceivedRequest, answer: Answer) -> Accepted | None:
+    """The send that ``answer`` accepts, or None (another action, or a refusal)."""
+    if action_of(request) != "SendSms" or answer.status != 200:
+        return None
+    try:
+        body = json.loads(answer.body)
+    except ValueError:  # an empty or broken answer (a timeout test): nothing accepted
+        return None
+    if "Response" in body:
+        statuses = body["Response"].get("SendStatusSet") or []
+        if not statuses or statuses[0].get("Code") != "Ok":
+            return None
+        sent = request.json()
+        return Accepted(
+            provider="tencent",
+            phone=sent["PhoneNumberSet"][0],
+            out_id=sent.get("SessionContext", ""),
+            provider_message_id=statuses[0]["SerialNo"],
+            template=sent.get("TemplateId", ""),
+            credential=credential_of(request),
+            at=time.time(),
+        )
+    if body.get("Code") != "OK":
+        return None
+    return Accepted(
+        provider="alibaba",
+        phone=request.query["PhoneNumbers"],
+        out_id=request.query.get("OutId", ""),
+        provider_message_id=body.get("BizId", ""),
+        template=request.query.get("TemplateCode", ""),
+        credential=credential_of(request),
+        at=time.time(),
+    )
+
+
+def status_answer(request: ReceivedRequest, fake: FakeProvider) -> Answer:
+    if action_of(request) == "QuerySendDetails":
+        return alibaba_details(request, fake)
+    return tencent_pull_status(request, fake)
+
+
+def _china_time(at: float) -> str:
+    return dt.datetime.fromtimestamp(at, PROVIDER_TIME_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def alibaba_details(request: ReceivedRequest, fake: FakeProvider) -> Answer:
+    """QuerySendDetails: the number's records of ``SendDate``, a page of ``PageSize``."""
+    query = request.query
+    size, page = int(query["PageSize"]), int(query.get("CurrentPage") or 1)
+    if not 1 <= size <= 50 or not re.fullmatch(r"\d{8}", query.get("SendDate", "")):
+        return alibaba_refused("isv.INVALID_PARAMETERS", "参数异常")
+    records = [
+        accepted
+        for accepted in fake.accepted
+        if accepted.provider == "alibaba"
+        and accepted.phone == query["PhoneNumber"]
+        and dt.datetime.fromtimestamp(accepted.at, PROVIDER_TIME_ZONE).strftime("%Y%m%d")
+        == query["SendDate"]
+        and query.get("BizId", accepted.provider_message_id) == accepted.provider_message_id
+    ]
+    delivered = fake.alibaba_send_status == 3
+    dtos = [
+        {
+            "PhoneNum": accepted.phone,
+            "SendStatus": fake.alibaba_send_status,
+            "ErrCode": ALIBABA_ERR_CODES[fake.alibaba_send_status],
+            "TemplateCode": accepted.template,
+            "SendDate": _china_time(accepted.at),
+            "ReceiveDate": _china_time(accepted.at + 1) if delivered else "",
+            "OutId": accepted.out_id,
+        }
+        for accepted in records[(page - 1) * size : page * size]
+    ]
+    return _json(
+        {
+            "Code": "OK",
+            "Message": "OK",
+            "RequestId": "819BE656-D2E0-4858-8B21-B2E4770851F2",
+            "TotalCount": len(records),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": dtos},
+        },
+        content_type=ALIBABA_CONTENT_TYPE,
+    )
+
+
+def tencent_pull_status(request: ReceivedRequest, fake: FakeProvider) -> Answer:
+    """PullSmsSendStatusByPhoneNumber: the number's receipts from BeginTime to EndTime."""
+    asked = request.json()
+    if asked.get("Offset") != 0 or not 1 <= asked.get("Limit", 0) <= 100:
+        return tencent_error("InvalidParameterValue", "Offset must be 0, Limit 1 to 100")
+    if asked["BeginTime"] < time.time() - 7 * 86_400:
+        return tencent_error("InvalidParameterValue.InvalidStartTime", "at most 7 days back")
+    end = asked.get("EndTime") or float("inf")
+    records = [
+        {
+            "UserReceiveTime": int(accepted.at),
+            "CountryCode": "86",
+            "SubscriberNumber": accepted.phone.removeprefix("+86"),
+            "PhoneNumber": accepted.phone,
+            "SerialNo": accepted.provider_message_id,
+            "ReportStatus": "SUCCESS",
+            "Description": "DELIVRD",
+            "SessionContext": accepted.out_id if fake.tencent_context_in_status else "",
+        }
+        for accepted in fake.accepted
+        if accepted.provider == "tencent"
+        and accepted.phone == asked["PhoneNumber"]
+        and asked["BeginTime"] <= int(accepted.at) <= end
+    ]
+    return _json(
+        {
+            "Response": {
+                "PullSmsSendStatusSet": records[: asked["Limit"]],
+                "RequestId": "b5b8f8e0-2e2b-4c55-9f4a-1d4c9a0e8f11",
+            }
+        }
+    )
+
+
+class AcceptingProvider(FakeProvider):
+    """Accepts every send as Alibaba or Tencent would (the request's own API), each with a
+    new id, answering ``delay`` seconds after accepting it; look-ups as ``FakeProvider``.
+
+    For many workers at once (tests/sms/test_worker_crash.py, bench/crash.py): a worker
+    killed during ``delay`` has had its message accepted without learning so.
+    """
+
+    def __init__(self, *, delay: float = 0.0):
+        super().__init__()
+        self.delay = delay
+        self._serials = itertools.count(1)
+        # A killed worker's connection resets mid-request: expected here, not worth a
+        # traceback on stderr.
+        self._server.handle_error = lambda request, client_address: None
+
+    def _answer_for(self, received: ReceivedRequest) -> Answer:
+        if action_of(received) != "SendSms" or self._answers:
+            return super()._answer_for(received)
+        serial = next(self._serials)
+        if received.headers.get("x-tc-action"):
+            sent = received.json()
+            answer = tencent_status(
+                phone=sent["PhoneNumberSet"][0],
+                serial_no=f"5000:{serial:030d}",
+                session_context=sent.get("SessionContext", ""),
+            )
+        else:
+            answer = alibaba_sent(biz_id=f"{serial:018d}^0")
+        return replace(answer, delay=self.delay)
+
+    def accepted_by(self, credential: str) -> int:
+        """How many sends signed with ``credential`` were accepted."""
+        with self._lock:
+            return sum(1 for accepted in self.accepted if accepted.credential == credential)
+
+    def duplicates(self) -> int:
+        """Messages accepted more than once: the extra copies that reach the phone."""
+        with self._lock:
+            counts = Counter(accepted.out_id for accepted in self.accepted)
+        return sum(count - 1 for count in counts.values())
 
 
 # Twilio -----------------------------------------------------------------------------------
