@@ -16,8 +16,12 @@ from booking.errors import BookingError
 from booking.models import AccessPlace, FollowUp
 from booking.services.follow_ups import close_follow_up, invite_follow_up
 from booking.views.access import as_id, desk_required
+from sms.selectors import get_first_send_time
 
 INVITED = _("The invitation is on its way to %(name)s.")
+INVITED_LATER = _(
+    "The office sends no texts at this hour: the invitation will be sent to %(name)s %(when)s."
+)
 CLOSED = _("Recorded.")
 
 
@@ -34,7 +38,12 @@ def follow_ups(request):
         try:
             if action == "invite":
                 invite_follow_up(follow_up=follow_up, by=request.user)
-                messages.success(request, INVITED % {"name": follow_up.appointment.resident})
+                name = follow_up.appointment.resident
+                goes = get_first_send_time(office=request.office, now=timezone.now())
+                if goes.later:
+                    messages.success(request, INVITED_LATER % {"name": name, "when": goes.when})
+                else:
+                    messages.success(request, INVITED % {"name": name})
             elif action in ("booked", "closed"):
                 close_follow_up(
                     follow_up=follow_up,

@@ -18,7 +18,8 @@ Options (``settings.SMS_OPTIONS`` merged with keyword arguments):
     Optional. Message name → the names of its parameters in the order of the provider
     template's ``{1}``, ``{2}`` …, e.g. ``{"confirmation": ["date", "time", "place"]}``.
     Without an entry the order of ``sms.params`` is used: ``sms.messages.build_sms`` builds
-    it in the order of ``sms.messages.PARAMETERS``, which is written for Tencent. (The
+    it in the order in which the registry (sms/registry.py) numbers each language's
+    variables, which is what ``manage.py sms_templates --provider tencent`` prints. (The
     order of ``Message.params`` itself means nothing: PostgreSQL's ``jsonb`` does not keep
     key order.) Parameters not named in an entry are not sent.
 ``endpoint`` (default ``sms.tencentcloudapi.com``), ``protocol`` (``https``), ``region``

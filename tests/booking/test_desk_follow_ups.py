@@ -12,8 +12,10 @@ from booking.models import FollowUp, FollowUpStatus, Mode
 from booking.services import book_appointment
 from booking.services.follow_ups import TEXT_DOES_NOT_FIT
 from booking.services.outcomes import request_follow_up
+from booking.views.desk import INVITED, INVITED_LATER
 from sms.messages import build_sms
 from sms.models import Kind, Message, MessageStatus
+from sms.selectors import TOMORROW_AFTER
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, UserFactory
 
@@ -140,3 +142,17 @@ def test_enter_in_the_outcome_field_never_sends_the_invitation(client, lawyer, d
     # The outcome's form (the one Enter submits) holds no invitation button.
     assert 'value="invite"' not in outcome_form
     assert 'value="invite"' in page
+
+
+def test_an_invitation_in_the_quiet_hours_says_when_it_goes(at_desk, desk_user, lawyer, clock):
+    follow_up = follow_up_for(lawyer)
+    clock.move_to(local(MONDAY, 22, 44), tick=False)
+    at_desk.force_login(desk_user)  # signed out after 30 minutes idle: in again
+    response = at_desk.post(URL, {"follow_up": follow_up.pk, "action": "invite"}, follow=True)
+    page = response.content.decode()
+    name = follow_up.appointment.resident
+    when = str(TOMORROW_AFTER) % {"time": "08:00"}
+    assert escape(str(INVITED_LATER) % {"name": name, "when": when}) in page
+    assert escape(str(INVITED) % {"name": name}) not in page
+    message = Message.objects.get(kind=Kind.FOLLOW_UP)
+    assert message.not_before.astimezone(NOW.tzinfo) == local(MONDAY + dt.timedelta(days=1), 8)
