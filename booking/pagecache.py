@@ -4,11 +4,11 @@ The home page and the free times of an area of law are what most visitors load, 
 of them not signed in. For such a visitor the page is the same for everyone, so it is
 rendered once and kept in the process's "pages" cache under a key made of the address,
 the language and the **schedule version**: one number in the database
-(`ScheduleVersion`) that every write changing anyone's free time increases in its own
-transaction — the booking services, and changes to offices, areas of law, lawyers,
-weekly hours and time off (signals below, since the office admin edits those in the
-admin). The version is read first, then the page is rendered: a page is never stored
-under a version newer than its data.
+(`ScheduleVersion`, bumped by booking/models/version.py) that every write changing
+anyone's free time increases in its own transaction — the booking services, and changes
+to offices, areas of law, lawyers, weekly hours and time off (booking/signals.py, since
+the office admin edits those in the admin). The version is read first, then the page
+is rendered: a page is never stored under a version newer than its data.
 
 Time changes pages too: a view says until when its page holds (``response.holds_until``:
 the moment the first free time falls inside the minimum notice, the next midnight), and
@@ -26,7 +26,6 @@ from functools import wraps
 from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.db import connection
-from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -44,13 +43,6 @@ def get_schedule_version() -> int:
         cursor.execute(f"SELECT value FROM {table} WHERE id = 1")  # noqa: S608
         row = cursor.fetchone()
     return row[0] if row else 0
-
-
-def bump_schedule_version() -> None:
-    """Call inside the transaction that changes free time, so both commit together."""
-    if not ScheduleVersion.objects.filter(pk=1).update(value=F("value") + 1):
-        # The row is made by migration 0005; a flushed test database has none.
-        ScheduleVersion.objects.get_or_create(pk=1, defaults={"value": 1})
 
 
 def next_midnight(now: datetime, tz) -> datetime:

@@ -17,7 +17,7 @@ from booking.models import (
     TimeOff,
     Topic,
 )
-from booking.pagecache import bump_schedule_version
+from booking.models.version import bump_schedule_version
 
 
 def _bump(sender, **kwargs) -> None:

@@ -42,7 +42,7 @@ from booking.errors import (
     TooManyActiveBookings,
 )
 from booking.models import Appointment, Channel, Lawyer, Mode, Office, Status, Topic
-from booking.pagecache import bump_schedule_version
+from booking.models.version import bump_schedule_version
 from booking.reference import new_reference
 from booking.slots import Slot
 from sms.services import notify_booked, notify_cancelled, notify_rescheduled

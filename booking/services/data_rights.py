@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from booking.access_log import detail_labels
 from booking.models import AccessLog, Appointment, Status
-from booking.pagecache import bump_schedule_version
+from booking.models.version import bump_schedule_version
 from booking.services.appointments import lock_lawyers
 from booking.services.retention import erase_account
 from sms.models import Message

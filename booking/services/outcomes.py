@@ -21,7 +21,7 @@ from booking.models import (
     Lawyer,
     Status,
 )
-from booking.pagecache import bump_schedule_version
+from booking.models.version import bump_schedule_version
 from booking.services.appointments import book_appointment
 
 OUTCOMES = (Status.ATTENDED, Status.NO_SHOW)

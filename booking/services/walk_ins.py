@@ -44,7 +44,7 @@ from booking.models import (
     WalkIn,
     WalkInStatus,
 )
-from booking.pagecache import bump_schedule_version
+from booking.models.version import bump_schedule_version
 from booking.services.appointments import (
     _insert_with_new_reference,
     cleaned,
