@@ -24,7 +24,7 @@ the bill. The limits, all over sliding windows:
 The limits per number are counted from the outbox: only sign-in codes, only those that
 went or may still go, each row keeping a digest of the network that asked and whether
 the browser was new (``marks``; no SMS carries them). Nothing a stranger does to a cache
-can wipe those counts. The two others count in the shared cache (booking/ratelimit.py).
+can wipe those counts. The two others count in the shared cache (sms/windows.py).
 
 Every refusal says until when, as a time of day in the site's zone, and what else to do.
 Known limits: strangers on several networks can still take the codes kept for new
@@ -43,11 +43,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from booking.ratelimit import Rate, add_hit, count_hits, free_at, network_of, parse_rates
 from sms.models import Kind, Message, MessageStatus
+from sms.windows import Rate, add_hit, count_hits, free_at, network_of, parse_rates
 
 DAY = dt.timedelta(days=1)
 
@@ -112,7 +111,7 @@ def format_until(moment: dt.datetime, *, now: dt.datetime | None = None) -> str:
     today = timezone.localtime(now or timezone.now()).date()
     if local.date() <= today:
         return time
-    return gettext(TOMORROW_AT) % {"time": time}
+    return str(TOMORROW_AT) % {"time": time}
 
 
 def _digest(*parts: str) -> str:
