@@ -47,10 +47,13 @@ LOAD_SECONDS ?= 60
 load: venv deps messages
 	scripts/with-postgres $(BIN)/python -m bench.load --seconds $(LOAD_SECONDS)
 
+# mypy's Django plugin imports config.settings ([tool.django-stubs]), which load without a
+# secret only with DEBUG on; the files it checks are listed in [tool.mypy].
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive .
+	$(RUN_ENV) $(BIN)/mypy
 
 deps:
 	scripts/system-deps

@@ -32,7 +32,7 @@ from sms import code_limits
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = {code for code, _name in User._meta.get_field("preferred_language").choices}
+LANGUAGES = {code for code, _name in User._meta.get_field("preferred_language").choices or ()}
 # Longer than any pending sign-in or sign-up lasts in allauth (ACCOUNT_LOGIN_TIMEOUT,
 # 15 minutes; codes 10), so that no code still valid loses its account.
 PENDING_FOR = dt.timedelta(hours=1)

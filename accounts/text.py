@@ -33,6 +33,7 @@ selectors are kept for display for the same reason (traditional Mongolian needs 
 
 import unicodedata
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 DIRECTION_OVERRIDE = _(
@@ -61,7 +62,7 @@ TAB = "\t"
 class TextRefused(ValueError):
     """Typed text that cannot be kept as it is; ``message`` says why, for the person."""
 
-    def __init__(self, message, code: str):
+    def __init__(self, message: str | Promise, code: str):
         self.message = message
         self.code = code
         super().__init__(code)

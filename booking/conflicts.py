@@ -39,7 +39,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber, to_python
@@ -99,7 +99,7 @@ def normalise_phone(value: PhoneNumber | str | None) -> str:
     number = to_python(value, region=settings.PHONENUMBER_DEFAULT_REGION)
     if not isinstance(number, PhoneNumber) or not number.is_valid():
         return ""
-    return number.as_e164
+    return str(number.as_e164)
 
 
 def years_before(now: datetime, years: int) -> datetime:
@@ -110,7 +110,7 @@ def years_before(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-def _counted(*, since: datetime):
+def _counted(*, since: datetime) -> QuerySet[Appointment]:
     """The appointments that show a lawyer advised their resident: booked or attended,
     starting at ``since`` or later."""
     return Appointment.objects.filter(status__in=BLOCKING_STATUSES, starts_at__gte=since)
@@ -161,7 +161,16 @@ class _Facts(NamedTuple):
     opposing_phone: str
 
     @classmethod
-    def from_row(cls, pk, lawyer_id, resident_id, resident_key, resident_phone, key, phone):
+    def from_row(
+        cls,
+        pk: int,
+        lawyer_id: int,
+        resident_id: int,
+        resident_key: str | None,
+        resident_phone: PhoneNumber | str | None,
+        key: str | None,
+        phone: PhoneNumber | str | None,
+    ) -> "_Facts":
         return cls(
             pk,
             lawyer_id,
@@ -172,6 +181,11 @@ class _Facts(NamedTuple):
             normalise_phone(phone),
         )
 
+
+# (appointment, resident, start) of one counted appointment, and those found under
+# (lawyer, "name" or "phone", value).
+_Seen = tuple[int, int, datetime]
+_Index = defaultdict[tuple[int, str, str], list[_Seen]]
 
 # The values of FACTS in a query's rows are what _Facts.from_row takes, in order.
 FACTS = (
@@ -237,8 +251,8 @@ def flag_possible_conflicts(
 
     # (lawyer, "name" or "phone", value) → (appointment, resident, start) of L's clients
     # who are that person, and of L's clients who named that person as their other party.
-    clients = defaultdict(list)
-    named = defaultdict(list)
+    clients: _Index = defaultdict(list)
+    named: _Index = defaultdict(list)
     rows = (
         _counted(since=min(since for _facts, since in wanted))
         .filter(match, lawyer_id__in={facts.lawyer_id for facts, _since in wanted})
@@ -253,8 +267,8 @@ def flag_possible_conflicts(
         named[(other.lawyer_id, "name", other.opposing_key)].append(seen)
         named[(other.lawyer_id, "phone", other.opposing_phone)].append(seen)
 
-    def found(index, facts: _Facts, name: str, phone: str, since: datetime) -> bool:
-        candidates = []
+    def found(index: _Index, facts: _Facts, name: str, phone: str, since: datetime) -> bool:
+        candidates: list[_Seen] = []
         if name:
             candidates += index.get((facts.lawyer_id, "name", name), [])
         if phone:

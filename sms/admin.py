@@ -49,7 +49,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [FailedFilter, "status", "kind"]
     date_hierarchy = "created_at"
     search_fields = ["idempotency_key", "provider_message_id"]
-    fields = [
+    fields = (
         "kind",
         "template",
         "language",
@@ -63,7 +63,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "error",
         "error_code",
         "idempotency_key",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description=_("what became of it"))

@@ -1,7 +1,7 @@
 """Start-up checks: a production site must know how to send its text messages."""
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 NO_BACKEND = "sms.E001"
@@ -65,7 +65,7 @@ def check_provider_abroad(app_configs, **kwargs):
         return []  # check_sms_backend reports it
     if backend is None or not getattr(backend, "outside_mainland_china", False):
         return []
-    errors = []
+    errors: list[CheckMessage] = []
     if not settings.SMS_ALLOW_PROVIDER_ABROAD:
         zones = mainland_china_zones()
         if zones:

@@ -47,6 +47,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -74,8 +75,9 @@ NO_TWILIO_ACCOUNT = "right token, but SMS_OPTIONS has no Twilio auth_token to ch
 NOT_HANDED = "report for a message not handed to this provider"
 UNKNOWN_MESSAGE = "signed report for a message this outbox does not know"
 #: The longest provider id or error code a row keeps (the model's fields).
-ID_MAX_LENGTH = Message._meta.get_field("provider_message_id").max_length
-ERROR_CODE_MAX_LENGTH = Message._meta.get_field("error_code").max_length
+# (Both are CharFields, whose max_length is never None.)
+ID_MAX_LENGTH = cast(int, Message._meta.get_field("provider_message_id").max_length)
+ERROR_CODE_MAX_LENGTH = cast(int, Message._meta.get_field("error_code").max_length)
 #: Twilio's statuses that settle a row; the others are steps on the way.
 TWILIO_DELIVERED = frozenset({"delivered", "read"})
 TWILIO_FAILED = frozenset({"failed", "undelivered"})

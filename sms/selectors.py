@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import Max
 from django.utils import formats
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -65,7 +66,7 @@ class Phase(models.TextChoices):
 
 
 #: What each kind of text is called on the office's pages.
-TEXT_NAMES = {
+TEXT_NAMES: dict[str, Promise] = {
     Kind.CONFIRMATION: _("Confirmation text"),
     Kind.REMINDER: _("Reminder text"),
     Kind.CANCELLATION: _("Cancellation text"),

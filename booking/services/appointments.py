@@ -19,12 +19,14 @@ their separate consent (``matter_consent_at``, PIPL art. 29), else ``MatterConse
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.models import User
 from accounts.text import TextRefused, clean_name, clean_text
 from booking import selectors
 from booking.conflicts import conflicted_lawyer_ids, normalise_name
@@ -100,7 +102,7 @@ def _find_offered_slot(
     raise SlotNotOffered()
 
 
-def cleaned(clean: Callable[..., str], value: str, **options) -> str:
+def cleaned(clean: Callable[..., str], value: str, **options: bool) -> str:
     """``clean(value)`` of accounts/text.py, its refusal as a booking error."""
     try:
         return clean(value, **options)
@@ -109,7 +111,11 @@ def cleaned(clean: Callable[..., str], value: str, **options) -> str:
 
 
 def consent_for_matter(
-    *, summary: str = "", opposing_party: str = "", opposing_party_phone="", at: datetime | None
+    *,
+    summary: str = "",
+    opposing_party: str = "",
+    opposing_party_phone: str = "",
+    at: datetime | None,
 ) -> datetime | None:
     """The consent to keep with these details of the matter: ``at`` when any is given
     (``MatterConsentNeeded`` without it), else None (nothing to consent to)."""
@@ -120,7 +126,7 @@ def consent_for_matter(
     return at
 
 
-def _save_in_savepoint(appointment: Appointment, **save_kwargs) -> None:
+def _save_in_savepoint(appointment: Appointment, **save_kwargs: Any) -> None:
     try:
         with transaction.atomic():
             appointment.save(**save_kwargs)
@@ -147,7 +153,7 @@ def _insert_with_new_reference(appointment: Appointment) -> None:
 
 def book_appointment(
     *,
-    resident,
+    resident: User,
     office: Office,
     topic: Topic,
     lawyer: Lawyer,
@@ -161,7 +167,7 @@ def book_appointment(
     accessibility_needs: str = "",
     safe_contact: bool = False,
     matter_consent_at: datetime | None = None,
-    booked_by=None,
+    booked_by: User | None = None,
     channel: str = Channel.ONLINE,
     follow_up_of: Appointment | None = None,
     now: datetime | None = None,
@@ -246,7 +252,7 @@ def cooling_down(office: Office, strikes: int, until: datetime) -> CoolingDown:
     return CoolingDown(strikes=strikes, until=date_format(day, "DATE_FORMAT"), phone=office.phone)
 
 
-def _check_changeable(appointment: Appointment, *, by, now: datetime) -> None:
+def _check_changeable(appointment: Appointment, *, by: User, now: datetime) -> None:
     if appointment.status != Status.BOOKED:
         raise NotActive()
     if appointment.starts_at <= now:
@@ -258,7 +264,9 @@ def _check_changeable(appointment: Appointment, *, by, now: datetime) -> None:
         raise TooLateToCancel()
 
 
-def cancel_appointment(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+def cancel_appointment(
+    *, appointment: Appointment, by: User, now: datetime | None = None
+) -> Appointment:
     """Cancel a booked consultation; residents only until the office's cut-off."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -293,7 +301,7 @@ def reschedule_appointment(
     starts_at: datetime,
     mode: str,
     lawyer: Lawyer | None = None,
-    by,
+    by: User,
     now: datetime | None = None,
 ) -> Appointment:
     """Move a consultation to another offered slot: the new slot is taken or nothing changes.

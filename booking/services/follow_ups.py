@@ -52,7 +52,12 @@ def invite_follow_up(*, follow_up: FollowUp, by, now=None) -> FollowUp:
         message = notify_follow_up(
             appointment=follow_up.appointment, by_date=follow_up.invite_by, now=now
         )
-        if message.status == MessageStatus.FAILED and message.error_code == DOES_NOT_FIT:
+        # None only for a resident without a phone, refused above.
+        if (
+            message is not None
+            and message.status == MessageStatus.FAILED
+            and message.error_code == DOES_NOT_FIT
+        ):
             raise TextDoesNotFit()  # rolls the failed row back with the rest
         follow_up.status = FollowUpStatus.INVITED
         follow_up.invited_at = now

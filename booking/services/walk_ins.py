@@ -313,7 +313,8 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appoi
     if state.reason == "away":
         raise LawyerAway(lawyer=name, until=format_time(state.free_from, office, now))
     if state.reason == "soon":
-        raise LawyerBusySoon(lawyer=name, at=format_time(state.soon_at, office, now))
+        # soon_at is set whenever the reason is "soon" (LawyerState).
+        raise LawyerBusySoon(lawyer=name, at=format_time(state.soon_at, office, now))  # type: ignore[arg-type]
     if conflicted_lawyer_ids(
         office=office,
         name=walk_in.opposing_party,
