@@ -28,6 +28,8 @@ SMS saying so at sign-up (allauth's ``send_account_already_exists_sms``), and th
 page there says to sign in instead. A pending account lives for ``services.PENDING_FOR``
 from when it was made or last asked for a code, and is deleted only when someone next
 asks for a code or signs up.
+
+Chapter: docs/trust.md#signing-in.
 """
 
 import datetime as dt

@@ -36,6 +36,8 @@ Known limits: only requests that reach Django's middleware are checked (WhiteNoi
 static files before it); an unknown address sends held staff to the activation page too,
 rather than answering "not found"; staff who belong to no office (a superuser without
 one) are never held.
+
+Chapter: docs/trust.md#staff-sign-in.
 """
 
 import time

@@ -35,6 +35,8 @@ for the password asked for again before sensitive changes (allauth's reauthentic
 Known limit: anyone who knows a clerk's address can keep it locked by trying again
 every period; the log then shows from where, and the office admin can lift each lock by
 setting a new password.
+
+Chapter: docs/trust.md#staff-sign-in.
 """
 
 import logging

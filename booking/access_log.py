@@ -9,6 +9,8 @@ call ``log_resident_access``: rows without an appointment, with the viewer's off
 
 The client's address is the one allauth's rate limits use (``TRUSTED_PROXY_COUNT``
 entries of X-Forwarded-For behind a proxy, else the socket's address).
+
+Chapter: docs/trust.md#access-log.
 """
 
 from collections.abc import Iterable

@@ -30,6 +30,8 @@ and simplified characters (張/张), nicknames, pinyin for characters and typing
 do not match; namesakes do match (the check errs towards a lawyer not taking a matter).
 Appointments booked before the check existed have no normalised names until they are
 filled in. The resident's phone is the one on their account now, not when they came.
+
+Chapter: docs/booking.md#how-the-conflict-check-matches.
 """
 
 import unicodedata

@@ -10,6 +10,8 @@ whatever the number of lawyers and appointments: the appointments, and their tex
 
 Cancelled appointments are not in the lawyers' sections; they come as a separate short
 list (time, reference, name, lawyer), for the resident who turns up or calls about one.
+
+Chapter: docs/desk.md#the-desks-day-sheet.
 """
 
 from dataclasses import dataclass, field

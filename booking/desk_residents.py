@@ -18,6 +18,8 @@ Known limits: the handle carries the resident's id readably (base64, not encrypt
 grants nothing without its signature. A name or village stored with invisible characters
 or compatibility forms that the database cannot fold (full-width letters) is not found
 by its plain spelling: the desk then registers the resident again.
+
+Chapter: docs/desk.md#the-desk-books-for-callers-and-walk-ins.
 """
 
 import unicodedata

@@ -5,25 +5,9 @@ and by one attribute at a time — area of law, mode, how it was booked, outcome
 added up into weeks (Monday to Sunday) and calendar months in Python. The rows read grow
 with days × values, not with the number of appointments.
 
-What is counted:
-
-- Consultations are counted by the day they take place (or are to take place), not by
-  the day they were booked; cancelled ones are left out of every count but the outcomes.
-- Outcomes are recorded once a consultation has taken place: a booked consultation still
-  to come is "still to come", one whose time has passed without an outcome is "not
-  recorded".
-- Days booked ahead: the median number of calendar days between booking and
-  consultation, of bookings made online or at the desk (walk-ins are seen the same day
-  and follow-ups are set by the lawyer, so they would only blur it).
-
-Small numbers: any count from 1 to 4 is shown as "<5" (``suppress``), on the page, in
-the CSV and in the daily summary alike. Zero is shown as 0: "nobody" identifies no one,
-and hiding it would also hide that a service went unused. Rates and medians follow the
-same rule (``share``, ``median_days``): they are never shown where they would give a
-hidden count away. This is primary suppression only: a hidden count can sometimes be
-worked out from a total and the other counts of its table. The "<5" keeps small numbers
-from being read off at a glance and from travelling in copies of the figures; it is not
-a guarantee against someone who subtracts.
+What is counted, and the small-number rule ("<5": ``suppress``, ``share``,
+``median_days``) with its known limit (primary suppression only), are in
+docs/desk.md#figures-for-the-office-head.
 """
 
 import math

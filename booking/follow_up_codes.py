@@ -13,6 +13,8 @@ office's. It names nothing that the public booking pages do not show; it only sa
 choosing. Known limits: a new ``SECRET_KEY`` without the old one among
 ``SECRET_KEY_FALLBACKS`` makes earlier invitations' codes unknown; two pairs of the same
 site could share a code (about one in ten million per pair), then the first found wins.
+
+Chapter: docs/lawyer.md#the-lawyers-agenda.
 """
 
 from django.conf import settings

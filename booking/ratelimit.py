@@ -26,6 +26,8 @@ nothing is written. Known limits: the database cache increments by read and writ
 requests racing in different processes may each be let through on the last count; and
 it drops entries beyond its ``MAX_ENTRIES`` (``CACHE_MAX_ENTRIES``, 20,000), counts
 included.
+
+Chapter: docs/trust.md#rate-limits.
 """
 
 import hashlib

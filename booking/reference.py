@@ -4,6 +4,8 @@ Eight digits, shown as two groups of four (``3817 2054``): digits are what every
 keyboard and every caller can say without spelling letters. The last digit is a Damm
 check digit, so any single wrong digit and any swap of two neighbours is recognised as
 a typo rather than matched to someone else's appointment.
+
+Chapter: docs/booking.md#how-booking-stays-correct.
 """
 
 import re

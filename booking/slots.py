@@ -10,6 +10,8 @@ Nothing here touches the database: callers pass the rules, the busy intervals
 (blocking appointments and time off, of every office) and ``now``. Inside, instants are
 whole epoch seconds (integer arithmetic is what makes a month of twenty lawyers fast);
 datetimes are made only for the slots returned.
+
+Chapter: docs/booking.md#how-booking-stays-correct.
 """
 
 import math

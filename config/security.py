@@ -13,6 +13,8 @@ classes from static/css/site.css; SVG charts and QR codes use presentation
 attributes, which are not styles), images also as data: URLs (allauth's TOTP QR code),
 no frames either way, forms only to this site. Static files get the headers too
 (WhiteNoise comes after these in MIDDLEWARE), where they do no harm.
+
+Chapter: docs/trust.md#hardening.
 """
 
 from django.conf import settings

@@ -4,7 +4,9 @@ README.md is the front door and stays short; every relative link of README.md,
 CHANGELOG.md, CONTRIBUTING.md and docs/*.md reaches a file of the repository (and a
 heading of it, for a link with an anchor); every file or folder of the repository that a
 chapter names in code (`booking/slots.py`, `sms/registry.py`) exists, and so does every
-module named by its dotted path (`booking.services`). No database, no Django.
+module named by its dotted path (`booking.services`); and every chapter a module's
+docstring or comment points to (``docs/trust.md#retention``) is there. No database, no
+Django.
 """
 
 import re
@@ -26,6 +28,7 @@ FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+CHAPTER = re.compile(r"\bdocs/([\w.-]+\.md)(?:#([\w-]+))?")
 
 
 def prose(path: Path) -> str:
@@ -112,6 +115,18 @@ def test_every_file_and_module_a_document_names_exists(document):
     missing = [name for name in named_paths(document) if not (ROOT / name).exists()]
     missing += [name for name in named_modules(document) if not module_exists(name)]
     assert not missing, missing
+
+
+def test_every_chapter_the_code_points_to_exists():
+    broken = []
+    for folder in (*APPS, "bench", "tests"):
+        for module in sorted((ROOT / folder).rglob("*.py")):
+            for name, anchor in CHAPTER.findall(module.read_text(encoding="utf-8")):
+                chapter = ROOT / "docs" / name
+                if not chapter.is_file() or (anchor and anchor not in anchors(chapter)):
+                    where = module.relative_to(ROOT)
+                    broken.append(f"{where}: docs/{name}" + (f"#{anchor}" if anchor else ""))
+    assert not broken, broken
 
 
 def test_the_link_check_finds_a_broken_link_and_anchor(tmp_path):

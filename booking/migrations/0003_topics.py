@@ -1,4 +1,4 @@
-"""The areas of law of DESIGN.md, in Chinese and English."""
+"""The areas of law of docs/design.md, in Chinese and English."""
 
 from django.db import migrations
 

@@ -21,6 +21,8 @@ booking/signals.py, in the same transaction; cancelling bumps it in its own serv
 
 Known limits: the weekly hours of one office are compared in that office's time zone;
 time off is entered in one time zone (``time_off_bounds``) and applies at every office.
+
+Chapter: docs/lawyer.md#the-lawyers-hours-and-time-off.
 """
 
 from collections.abc import Mapping

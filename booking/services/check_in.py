@@ -6,6 +6,8 @@ nor the schedule version goes up. Only a booked consultation in person at the de
 office, on the office's today, can be checked in; the same rules hold for undoing it.
 Checking in twice keeps the first time (a double click), and undoing a check-in that is
 not there changes nothing.
+
+Chapter: docs/desk.md#the-desks-day-sheet.
 """
 
 from datetime import datetime

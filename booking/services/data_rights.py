@@ -20,6 +20,8 @@
   the account.
 
 Neither counts towards the booking cool-down.
+
+Chapter: docs/trust.md#residents-data-rights.
 """
 
 import json

@@ -6,6 +6,8 @@ booking/follow_up_codes.py; providers refuse links in variables), queued in the
 transaction that marks the follow-up invited. A resident without a mobile number cannot
 be texted, and an office whose name or phone cannot go into a text is told so: the desk
 calls or writes and records the outcome instead.
+
+Chapter: docs/lawyer.md#the-lawyers-agenda.
 """
 
 from django.db import transaction

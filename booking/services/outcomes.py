@@ -4,6 +4,8 @@ Each service takes the acting lawyer and refuses an appointment of another lawye
 ``NotYourAppointment`` (the views answer 404 before it comes to that). A follow-up that
 the lawyer books directly goes through ``book_appointment`` (the resident gets the
 confirmation SMS); one the office should arrange is a ``FollowUp`` for the desk.
+
+Chapter: docs/lawyer.md#the-lawyers-agenda.
 """
 
 from datetime import date, datetime

@@ -1,28 +1,10 @@
 """Erasing personal details: after the retention period, or when a resident asks.
 
-What an erased consultation keeps is what the figures count: office, lawyer, area of
-law, time, mode, status, channel and the dates it was booked and cancelled. What goes:
-what the resident wrote (summary), the other party and its phone, the needs, the
-normalised names of the conflict check, the lawyers' private notes, the notes and
-outcomes of follow-ups, the walk-in's other party and the text messages about it (with
-the resident's number).
-
-The access log and the security log are kept for their own period,
-``SECURITY_LOG_DAYS`` (at least 180 days, MLPS level 2), however early the details they
-refer to are erased, and deleted after it: an access-log row names the member of staff,
-the consultation's reference and the office, never the resident's name or number; an
-erased account's rows lose their link to it.
-
-Retention runs per office: a resident's consultations at an office are erased when
-their last contact with that office (the start of their latest consultation there,
-whatever became of it) lies more than ``Office.retention_days`` ago. An account is
-erased (name, village, number, e-mail; deactivated) when nothing about it is left to
-keep: every consultation erased, nothing upcoming, and no sign-in or registration within
-the longest retention period of any office. ``run_retention(dry_run=True)`` counts what
-would go without writing.
-
-Known limit: the conflict check forgets a resident with their erased names, so a lawyer
-may later advise the other side of a matter older than the retention period.
+What an erased consultation keeps and what goes, when a consultation or an account is
+erased (per office, from the resident's last contact there), how long the access log and
+the security log are kept (``SECURITY_LOG_DAYS``) and the known limit (the conflict
+check forgets erased names): docs/trust.md#retention. ``run_retention(dry_run=True)``
+counts what would go without writing.
 """
 
 from dataclasses import dataclass, field

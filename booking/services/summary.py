@@ -17,6 +17,8 @@ delivered by the worker afterwards like any message: template ``summary``, or
 Known limits: with several admins by e-mail, a failure at the second address rolls
 back a claim whose first e-mail has gone: the first admin gets it again on the retry.
 The counts follow the small-number rule of ``booking.figures`` ("<5").
+
+Chapter: docs/desk.md#the-daily-summary.
 """
 
 import datetime as dt
