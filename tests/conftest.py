@@ -5,7 +5,14 @@ import pytest
 from django.core.cache import caches
 from django.utils import translation
 
-from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    LawyerFactory,
+    OfficeFactory,
+    RuleFactory,
+    TopicFactory,
+    UserFactory,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Monday morning, office time: the week ahead is empty and bookable.
@@ -56,6 +63,16 @@ def lawyer(office, topic):
 @pytest.fixture
 def resident(db):
     return UserFactory()
+
+
+@pytest.fixture
+def booked_appointment(lawyer, resident):
+    """`resident`'s consultation with `lawyer`, in person on the Tuesday after NOW at 10:00,
+    booked at NOW through the service (its confirmation text queued)."""
+    tuesday = NOW.date() + dt.timedelta(days=1)
+    return AppointmentFactory(
+        resident=resident, lawyer=lawyer, starts_at=local(tuesday, 10), now=NOW
+    )
 
 
 @pytest.fixture

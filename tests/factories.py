@@ -4,7 +4,18 @@ import itertools
 import factory
 
 from accounts.models import Role, User
-from booking.models import AvailabilityRule, Lawyer, Mode, Office, Topic
+from booking.models import (
+    Appointment,
+    AvailabilityRule,
+    FollowUp,
+    Lawyer,
+    Mode,
+    Office,
+    TimeOff,
+    Topic,
+    WalkIn,
+)
+from booking.services import book_appointment
 
 _mobile = itertools.count(13800000000)
 
@@ -100,3 +111,74 @@ class RuleFactory(factory.django.DjangoModelFactory):
     end_time = dt.time(12, 0)
     slot_minutes = 30
     mode = Mode.IN_PERSON
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A consultation booked as residents book them: through ``book_appointment``, so the
+    start must be a slot the lawyer offers at ``now`` (default: the real time) and every
+    rule of the service holds (the database's no-overlap rule, the active-booking limit,
+    the cool-down, the conflict check); its confirmation text is queued as in use.
+
+    ``AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)``: the
+    office and area of law are the lawyer's only ones unless given, the resident a new
+    one; any other keyword goes to the service (``summary``, ``matter_consent_at`` …).
+    """
+
+    class Meta:
+        model = Appointment
+
+    resident = factory.SubFactory(UserFactory)
+    lawyer = None  # required: whose slot it is
+    office = factory.LazyAttribute(lambda o: o.lawyer.offices.get())
+    topic = factory.LazyAttribute(lambda o: o.lawyer.topics.get())
+    mode = Mode.IN_PERSON
+    now = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return book_appointment(**kwargs)
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        raise TypeError("an appointment is only made by booking it (AppointmentFactory())")
+
+
+class TimeOffFactory(factory.django.DjangoModelFactory):
+    """Time off of ``lawyer`` from ``starts_at``, an hour unless ``ends_at`` is given."""
+
+    class Meta:
+        model = TimeOff
+
+    lawyer = factory.SubFactory(LawyerFactory)
+    starts_at = None  # required
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(hours=1))
+    reason = ""
+
+
+class WalkInFactory(factory.django.DjangoModelFactory):
+    """A resident waiting at the desk of ``office`` on ``arrived_at``'s day (in the
+    office's time), numbered after the day's last one; the topic is the office's first."""
+
+    class Meta:
+        model = WalkIn
+
+    office = factory.SubFactory(OfficeFactory)
+    resident = factory.SubFactory(UserFactory)
+    topic = factory.LazyAttribute(lambda o: o.office.topics.order_by("pk").first())
+    arrived_at = None  # required
+    day = factory.LazyAttribute(lambda o: o.arrived_at.astimezone(o.office.tz).date())
+    number = factory.LazyAttribute(
+        lambda o: WalkIn.objects.filter(office=o.office, day=o.day).count() + 1
+    )
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    """An open request of the appointment's lawyer to invite its resident back by
+    ``invite_by`` (default: a week after the consultation)."""
+
+    class Meta:
+        model = FollowUp
+
+    appointment = None  # required: an AppointmentFactory() or the booked_appointment fixture
+    requested_by = factory.LazyAttribute(lambda o: o.appointment.lawyer)
+    invite_by = factory.LazyAttribute(lambda o: o.appointment.starts_at.date() + dt.timedelta(7))

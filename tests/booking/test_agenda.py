@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from booking import errors
 from booking.models import Appointment, FollowUp, FollowUpStatus, Mode, Status
-from booking.services import book_appointment, reschedule_appointment
+from booking.services import reschedule_appointment
 from sms.models import Kind, Message
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, RuleFactory, UserFactory
+from tests.factories import AppointmentFactory, LawyerFactory, RuleFactory
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -26,18 +26,6 @@ pytestmark = pytest.mark.usefixtures("plain_http")
 @pytest.fixture(autouse=True)
 def clock(frozen_clock):
     return frozen_clock
-
-
-def book(lawyer, start, **details):
-    return book_appointment(
-        resident=details.pop("resident", None) or UserFactory(),
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
-        lawyer=lawyer,
-        starts_at=start,
-        mode=Mode.IN_PERSON,
-        **details,
-    )
 
 
 @pytest.fixture
@@ -67,16 +55,18 @@ def detail_url(appointment, name="lawyer_appointment"):
 def test_the_agenda_shows_the_days_appointments_with_what_the_lawyer_needs(
     as_lawyer, lawyer, colleague
 ):
-    mine = book(
-        lawyer,
-        local(MONDAY, 9),
+    mine = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
         summary="欠薪三个月",
         matter_consent_at=NOW,
         needs_interpreter=True,
         dialect="湘语",
     )
-    theirs = book(colleague, local(MONDAY, 9), summary="别人的事", matter_consent_at=NOW)
-    tomorrow = book(lawyer, local(TUESDAY, 9))
+    theirs = AppointmentFactory(
+        lawyer=colleague, starts_at=local(MONDAY, 9), summary="别人的事", matter_consent_at=NOW
+    )
+    tomorrow = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 9))
     agenda = page(as_lawyer, reverse("booking:agenda"))
     assert str(mine.resident) in agenda
     assert mine.resident.phone.as_national in agenda
@@ -87,8 +77,8 @@ def test_the_agenda_shows_the_days_appointments_with_what_the_lawyer_needs(
 
 
 def test_the_week_lists_every_day_with_the_lawyers_own_appointments(as_lawyer, lawyer, colleague):
-    mine = book(lawyer, local(TUESDAY, 10))
-    theirs = book(colleague, local(TUESDAY, 10))
+    mine = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10))
+    theirs = AppointmentFactory(lawyer=colleague, starts_at=local(TUESDAY, 10))
     week = page(as_lawyer, reverse("booking:agenda_week"), start="2026-12-09")
     assert week.count('class="week-day"') == 7
     assert str(mine.resident) in week and str(theirs.resident) not in week
@@ -98,19 +88,21 @@ def test_the_agenda_makes_as_many_queries_for_many_appointments(
     as_lawyer, lawyer, django_assert_max_num_queries
 ):
     url = reverse("booking:agenda")
-    book(lawyer, local(MONDAY, 9))
+    AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9))
     # Session, user, lawyer, the TOTP check, the appointments, two for conflict flags.
     with django_assert_max_num_queries(8) as few:
         page(as_lawyer, url)
     for hour, minute in [(9, 30), (10, 0), (10, 30), (11, 0), (11, 30)]:
-        book(lawyer, local(MONDAY, hour, minute))
+        AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, hour, minute))
     with django_assert_max_num_queries(len(few.captured_queries)):
         page(as_lawyer, url)
 
 
 @pytest.mark.parametrize("name", ["lawyer_appointment", "follow_up_times", "follow_up_confirm"])
 def test_another_lawyers_appointment_is_not_found(client, colleague, lawyer, name):
-    theirs = book(colleague, local(TUESDAY, 9), summary="别人的事", matter_consent_at=NOW)
+    theirs = AppointmentFactory(
+        lawyer=colleague, starts_at=local(TUESDAY, 9), summary="别人的事", matter_consent_at=NOW
+    )
     client.force_login(lawyer.user)
     assert client.get(detail_url(theirs, name)).status_code == HTTPStatus.NOT_FOUND
     response = client.post(detail_url(theirs, name), {"action": "outcome", "outcome": "attended"})
@@ -124,7 +116,7 @@ def test_residents_and_desk_staff_cannot_open_the_agenda(client, request, who):
 
 
 def test_the_outcome_is_recorded_once_the_consultation_has_begun(as_lawyer, lawyer, clock):
-    appointment = book(lawyer, local(MONDAY, 9))
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9))
     url = detail_url(appointment)
     assert "未到场" not in page(as_lawyer, url).split("私人备注")[0]  # no buttons yet
     response = as_lawyer.post(url, {"action": "outcome", "outcome": "attended"}, follow=True)
@@ -143,7 +135,7 @@ def test_the_outcome_is_recorded_once_the_consultation_has_begun(as_lawyer, lawy
 
 
 def test_a_private_note_is_seen_by_its_author_only(client, lawyer, colleague, desk_user):
-    appointment = book(lawyer, local(TUESDAY, 9))
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 9))
     client.force_login(lawyer.user)
     client.post(detail_url(appointment), {"action": "note", "text": "当事人情绪激动，需耐心"})
     assert "当事人情绪激动" in page(client, detail_url(appointment))
@@ -162,7 +154,7 @@ def test_a_private_note_is_seen_by_its_author_only(client, lawyer, colleague, de
 
 
 def test_asking_the_office_for_a_follow_up_keeps_one_open_request(as_lawyer, lawyer):
-    appointment = book(lawyer, local(MONDAY, 9))
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9))
     url = detail_url(appointment)
     as_lawyer.post(url, {"action": "follow_up", "invite_by": "2026-12-20", "note_for_office": ""})
     as_lawyer.post(
@@ -180,7 +172,9 @@ def test_asking_the_office_for_a_follow_up_keeps_one_open_request(as_lawyer, law
 def test_the_lawyer_books_a_follow_up_and_the_resident_gets_a_text(
     as_lawyer, lawyer, colleague, clock
 ):
-    first = book(lawyer, local(MONDAY, 9), dialect="湘语", safe_contact=True)
+    first = AppointmentFactory(
+        lawyer=lawyer, starts_at=local(MONDAY, 9), dialect="湘语", safe_contact=True
+    )
     clock.move_to(local(MONDAY, 10), tick=False)
     as_lawyer.force_login(lawyer.user)  # signed out after 30 minutes idle: in again
     times = page(as_lawyer, detail_url(first, "follow_up_times"), day="2026-12-08")

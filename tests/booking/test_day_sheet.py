@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from booking.day_sheet import get_day_sheet
 from booking.models import Appointment, Channel, Mode
-from booking.services import book_appointment, cancel_appointment
+from booking.services import cancel_appointment
 from booking.services.check_in import (
     CHECK_IN_BY_PHONE,
     CHECK_IN_NOT_BOOKED,
@@ -26,7 +26,13 @@ from booking.services.outcomes import save_note
 from booking.views.desk_day import CHECK_IN_UNDONE, CHECKED_IN
 from sms.models import Message
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    LawyerFactory,
+    OfficeFactory,
+    RuleFactory,
+    UserFactory,
+)
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -41,19 +47,6 @@ pytestmark = pytest.mark.usefixtures("plain_http")
 @pytest.fixture(autouse=True)
 def clock(frozen_clock):
     return frozen_clock
-
-
-def book(lawyer, *, day=MONDAY, hour=9, minute=0, office=None, **details):
-    return book_appointment(
-        resident=details.pop("resident", None) or UserFactory(),
-        office=office or lawyer.offices.first(),
-        topic=lawyer.topics.first(),
-        lawyer=lawyer,
-        starts_at=local(day, hour, minute),
-        mode=details.pop("mode", Mode.IN_PERSON),
-        now=NOW,
-        **details,
-    )
 
 
 def new_lawyer(office, topic, name, **rule):
@@ -83,10 +76,10 @@ def section_names(html: str) -> list[str]:
 
 def test_the_sheet_lists_the_days_appointments_by_lawyer_then_time(at_desk, two_lawyers):
     li, wang = two_lawyers
-    wang_later = book(wang, hour=11)
-    wang_first = book(wang, hour=9, minute=30)
-    li_only = book(li, hour=10)
-    book(wang, day=TUESDAY, hour=9)  # another day
+    wang_later = AppointmentFactory(lawyer=wang, starts_at=local(MONDAY, 11), now=NOW)
+    wang_first = AppointmentFactory(lawyer=wang, starts_at=local(MONDAY, 9, 30), now=NOW)
+    li_only = AppointmentFactory(lawyer=li, starts_at=local(MONDAY, 10), now=NOW)
+    AppointmentFactory(lawyer=wang, starts_at=local(TUESDAY, 9), now=NOW)  # another day
 
     response = at_desk.get(URL)
 
@@ -100,8 +93,9 @@ def test_the_sheet_lists_the_days_appointments_by_lawyer_then_time(at_desk, two_
 
 def test_the_desk_sees_what_it_needs_and_never_the_matter(at_desk, lawyer):
     resident = UserFactory(display_name="张桂兰", village="石门村", phone="+8613912345678")
-    appointment = book(
-        lawyer,
+    appointment = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
         resident=resident,
         summary=MATTER,
         opposing_party=OTHER_PARTY,
@@ -111,6 +105,7 @@ def test_the_desk_sees_what_it_needs_and_never_the_matter(at_desk, lawyer):
         dialect="湘语",
         accessibility_needs="轮椅",
         channel=Channel.DESK,
+        now=NOW,
     )
     save_note(appointment=appointment, lawyer=lawyer, text=NOTE)
 
@@ -129,8 +124,13 @@ def test_the_desk_sees_what_it_needs_and_never_the_matter(at_desk, lawyer):
 
 
 def test_cancelled_appointments_are_listed_apart_not_in_a_lawyers_section(at_desk, lawyer):
-    kept = book(lawyer, hour=9)
-    dropped = book(lawyer, hour=10, resident=UserFactory(display_name="取消了的人"))
+    kept = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
+    dropped = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 10),
+        resident=UserFactory(display_name="取消了的人"),
+        now=NOW,
+    )
     cancel_appointment(appointment=dropped, by=dropped.resident, now=NOW)
 
     sheet = get_day_sheet(office=lawyer.offices.get(), day=MONDAY, now=NOW)
@@ -143,8 +143,18 @@ def test_cancelled_appointments_are_listed_apart_not_in_a_lawyers_section(at_des
 
 
 def test_another_day_has_its_own_address_and_links_to_the_days_around(at_desk, lawyer):
-    monday = book(lawyer, hour=9, resident=UserFactory(display_name="周一的人"))
-    tuesday = book(lawyer, day=TUESDAY, hour=9, resident=UserFactory(display_name="周二的人"))
+    monday = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
+        resident=UserFactory(display_name="周一的人"),
+        now=NOW,
+    )
+    tuesday = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        resident=UserFactory(display_name="周二的人"),
+        now=NOW,
+    )
 
     html = at_desk.get(f"/desk/day/{TUESDAY}/").content.decode()
 
@@ -160,7 +170,12 @@ def test_another_day_has_its_own_address_and_links_to_the_days_around(at_desk, l
 def test_checking_in_marks_the_resident_and_tells_nobody(
     at_desk, lawyer, django_capture_on_commit_callbacks
 ):
-    appointment = book(lawyer, hour=9, resident=UserFactory(display_name="张桂兰"))
+    appointment = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
+        resident=UserFactory(display_name="张桂兰"),
+        now=NOW,
+    )
     messages_before = Message.objects.count()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -179,7 +194,12 @@ def test_checking_in_marks_the_resident_and_tells_nobody(
 
 
 def test_a_check_in_made_by_mistake_is_undone(at_desk, lawyer):
-    appointment = book(lawyer, hour=9, resident=UserFactory(display_name="张桂兰"))
+    appointment = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
+        resident=UserFactory(display_name="张桂兰"),
+        now=NOW,
+    )
     at_desk.post(URL, {"appointment": appointment.pk, "action": "check_in"})
 
     response = at_desk.post(URL, {"appointment": appointment.pk, "action": "undo"}, follow=True)
@@ -192,7 +212,7 @@ def test_a_check_in_made_by_mistake_is_undone(at_desk, lawyer):
 
 
 def test_a_second_click_keeps_the_first_check_in_time(lawyer, office, desk_user, frozen_clock):
-    appointment = book(lawyer, hour=9)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
     check_in(appointment=appointment, office=office, by=desk_user, now=NOW)
     check_in(
         appointment=appointment, office=office, by=desk_user, now=NOW + dt.timedelta(minutes=3)
@@ -202,14 +222,16 @@ def test_a_second_click_keeps_the_first_check_in_time(lawyer, office, desk_user,
 
 
 def test_the_check_in_refuses_what_it_cannot_record(lawyer, office, topic, desk_user):
-    cancelled = book(lawyer, hour=9)
+    cancelled = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
     cancel_appointment(appointment=cancelled, by=desk_user, now=NOW)
-    tomorrow = book(lawyer, day=TUESDAY, hour=9)
+    tomorrow = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 9), now=NOW)
     phone_lawyer = new_lawyer(office, topic, "电话律师", mode=Mode.PHONE)
-    by_phone = book(phone_lawyer, hour=10, mode=Mode.PHONE)
+    by_phone = AppointmentFactory(
+        lawyer=phone_lawyer, starts_at=local(MONDAY, 10), mode=Mode.PHONE, now=NOW
+    )
     elsewhere = OfficeFactory()
     staff_elsewhere = UserFactory(role="desk", office=elsewhere, phone=None, phone_verified=False)
-    today = book(lawyer, hour=10)
+    today = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 10), now=NOW)
 
     for appointment, error in [
         (cancelled, CheckInNotBooked),
@@ -239,11 +261,16 @@ def test_a_refused_check_in_says_why_and_changes_nothing(
     at_desk, lawyer, office, topic, desk_user, which, message
 ):
     if which == "by_phone":
-        appointment = book(
-            new_lawyer(office, topic, "电话律师", mode=Mode.PHONE), hour=10, mode=Mode.PHONE
+        appointment = AppointmentFactory(
+            lawyer=new_lawyer(office, topic, "电话律师", mode=Mode.PHONE),
+            starts_at=local(MONDAY, 10),
+            mode=Mode.PHONE,
+            now=NOW,
         )
     else:
-        appointment = book(lawyer, day=TUESDAY if which == "tomorrow" else MONDAY, hour=9)
+        appointment = AppointmentFactory(
+            lawyer=lawyer, starts_at=local(TUESDAY if which == "tomorrow" else MONDAY, 9), now=NOW
+        )
     if which == "cancelled":
         cancel_appointment(appointment=appointment, by=desk_user, now=NOW)
 
@@ -256,7 +283,9 @@ def test_a_refused_check_in_says_why_and_changes_nothing(
 
 def test_phone_consultations_have_no_check_in_button(at_desk, office, topic):
     phone_lawyer = new_lawyer(office, topic, "电话律师", mode=Mode.PHONE)
-    appointment = book(phone_lawyer, hour=10, mode=Mode.PHONE)
+    appointment = AppointmentFactory(
+        lawyer=phone_lawyer, starts_at=local(MONDAY, 10), mode=Mode.PHONE, now=NOW
+    )
     html = at_desk.get(URL).content.decode()
     row = html.split(f'id="appointment-{appointment.pk}"')[1].split("</tr>")[0]
     assert "电话咨询" in row and 'value="check_in"' not in row
@@ -264,7 +293,12 @@ def test_phone_consultations_have_no_check_in_button(at_desk, office, topic):
 
 def test_another_offices_appointment_is_not_found_and_stays_unchanged(at_desk, topic):
     elsewhere = OfficeFactory()
-    theirs = book(new_lawyer(elsewhere, topic, "外所律师"), office=elsewhere, hour=9)
+    theirs = AppointmentFactory(
+        lawyer=new_lawyer(elsewhere, topic, "外所律师"),
+        starts_at=local(MONDAY, 9),
+        office=elsewhere,
+        now=NOW,
+    )
 
     for action in ("check_in", "undo"):
         response = at_desk.post(URL, {"appointment": theirs.pk, "action": action})
@@ -275,9 +309,19 @@ def test_another_offices_appointment_is_not_found_and_stays_unchanged(at_desk, t
 
 
 def test_the_desk_of_another_office_sees_none_of_this_offices_day(client, lawyer, topic):
-    ours = book(lawyer, hour=9, resident=UserFactory(display_name="本所居民"))
+    ours = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
+        resident=UserFactory(display_name="本所居民"),
+        now=NOW,
+    )
     elsewhere = OfficeFactory(name="另一个司法所")
-    theirs = book(new_lawyer(elsewhere, topic, "外所律师"), office=elsewhere, hour=10)
+    theirs = AppointmentFactory(
+        lawyer=new_lawyer(elsewhere, topic, "外所律师"),
+        starts_at=local(MONDAY, 10),
+        office=elsewhere,
+        now=NOW,
+    )
     client.force_login(UserFactory(role="desk", office=elsewhere, phone=None, phone_verified=False))
 
     html = client.get(URL).content.decode()
@@ -289,7 +333,9 @@ def test_the_desk_of_another_office_sees_none_of_this_offices_day(client, lawyer
 @pytest.mark.parametrize("path", [URL, f"/desk/day/{TUESDAY}/"])
 @pytest.mark.parametrize("who", ["resident", "lawyer"])
 def test_residents_and_lawyers_cannot_open_or_post_to_the_day_sheet(client, request, who, path):
-    appointment = book(request.getfixturevalue("lawyer"), hour=9)
+    appointment = AppointmentFactory(
+        lawyer=request.getfixturevalue("lawyer"), starts_at=local(MONDAY, 9), now=NOW
+    )
     user = request.getfixturevalue(who)
     client.force_login(getattr(user, "user", user))
     assert client.get(path).status_code == HTTPStatus.FORBIDDEN
@@ -305,7 +351,12 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 
 
 def test_office_admins_use_the_day_sheet_too(client, office, lawyer):
-    book(lawyer, hour=9, resident=UserFactory(display_name="张桂兰"))
+    AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
+        resident=UserFactory(display_name="张桂兰"),
+        now=NOW,
+    )
     client.force_login(
         UserFactory(role="office_admin", office=office, phone=None, phone_verified=False)
     )
@@ -314,7 +365,7 @@ def test_office_admins_use_the_day_sheet_too(client, office, lawyer):
 
 def test_each_lawyer_is_a_print_section_headed_by_the_office_and_date(at_desk, two_lawyers, office):
     for lawyer in two_lawyers:
-        book(lawyer, hour=9)
+        AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
 
     html = at_desk.get(URL).content.decode()
 
@@ -328,8 +379,8 @@ def test_each_lawyer_is_a_print_section_headed_by_the_office_and_date(at_desk, t
 
 def test_one_lawyer_only_on_request(at_desk, two_lawyers):
     li, wang = two_lawyers
-    book(li, hour=9)
-    book(wang, hour=10)
+    AppointmentFactory(lawyer=li, starts_at=local(MONDAY, 9), now=NOW)
+    AppointmentFactory(lawyer=wang, starts_at=local(MONDAY, 10), now=NOW)
     html = at_desk.get(f"{URL}?lawyer={wang.pk}").content.decode()
     assert section_names(html) == ["王律师"]
     assert section_names(at_desk.get(f"{URL}?lawyer=nonsense").content.decode()) == [
@@ -347,13 +398,23 @@ def queries_for(client, path) -> int:
 def test_the_number_of_queries_does_not_grow_with_the_day(
     at_desk, office, topic, lawyer, django_assert_max_num_queries
 ):
-    book(lawyer, hour=9)
+    AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
     few = queries_for(at_desk, URL)
     for index in range(3):
         other = new_lawyer(office, topic, f"律师{index}")
         for hour in (9, 10, 11):
-            book(other, hour=hour, needs_interpreter=True, channel=Channel.DESK)
-        cancel_appointment(appointment=book(other, hour=11, minute=30), by=other.user, now=NOW)
+            AppointmentFactory(
+                lawyer=other,
+                starts_at=local(MONDAY, hour),
+                needs_interpreter=True,
+                channel=Channel.DESK,
+                now=NOW,
+            )
+        cancel_appointment(
+            appointment=AppointmentFactory(lawyer=other, starts_at=local(MONDAY, 11, 30), now=NOW),
+            by=other.user,
+            now=NOW,
+        )
     with django_assert_max_num_queries(few):
         html = at_desk.get(URL).content.decode()
     assert html.count('class="day-lawyer"') == 4

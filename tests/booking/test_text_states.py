@@ -21,7 +21,7 @@ from django.utils.html import escape
 
 from accounts.models import Role
 from booking.models import Channel, Mode
-from booking.services import book_appointment, cancel_appointment, reschedule_appointment
+from booking.services import cancel_appointment, reschedule_appointment
 from booking.views.availability import cancelled_message
 from booking.views.book import BOOKED, BOOKED_LATER
 from booking.views.desk_book import TEXTED, TEXTED_LATER
@@ -47,7 +47,13 @@ from sms.services import queue_message
 from tests.booking.test_availability import answer, time_off_data
 from tests.booking.test_resident_pages import book_through_pages
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    LawyerFactory,
+    OfficeFactory,
+    RuleFactory,
+    UserFactory,
+)
 from tests.sms import scripted_backend
 from tests.sms.fake_providers import FakeProvider, alibaba_refused
 
@@ -73,19 +79,6 @@ def _scripted_backend(settings):
     scripted_backend.script.clear()
     yield
     scripted_backend.script.clear()
-
-
-def book(lawyer, *, day=TUESDAY, hour=10, minute=0, now=None, **details):
-    return book_appointment(
-        resident=details.pop("resident", None) or UserFactory(),
-        office=lawyer.offices.first(),
-        topic=lawyer.topics.first(),
-        lawyer=lawyer,
-        starts_at=local(day, hour, minute),
-        mode=details.pop("mode", Mode.IN_PERSON),
-        now=now or NOW,
-        **details,
-    )
 
 
 def text_of(appointment, kind=Kind.CONFIRMATION) -> Message:
@@ -154,7 +147,7 @@ def test_the_worker_keeps_the_code_of_a_send_the_real_provider_refused(lawyer, s
         }
         settings.SMS_TEMPLATE_IDS = {"confirmation": "SMS_154950909"}
         provider.answer(alibaba_refused("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"))
-        message = text_of(book(lawyer))
+        message = text_of(AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW))
 
         deliver(message.pk)
     finally:
@@ -185,7 +178,7 @@ def test_the_worker_keeps_the_code_of_a_send_the_real_provider_refused(lawyer, s
     ],
 )
 def test_a_send_the_provider_refused_shows_why_in_words(at_desk, lawyer, code, reason):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     send(text_of(appointment), PermanentError(code, "the provider's text"))
 
     html = sheet(at_desk)
@@ -213,7 +206,7 @@ def test_a_send_the_provider_refused_shows_why_in_words(at_desk, lawyer, code, r
 def test_a_text_the_carrier_did_not_deliver_shows_why_in_words(
     at_desk, lawyer, parse, report, reason
 ):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     message = send(text_of(appointment))
     if parse is parse_tencent:
         payload = [{"sid": message.provider_message_id, "report_status": "FAIL", **report}]
@@ -225,7 +218,7 @@ def test_a_text_the_carrier_did_not_deliver_shows_why_in_words(
 
 
 def test_a_provider_limit_retries_and_then_gives_up_saying_why(at_desk, lawyer, settings):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     message = send(text_of(appointment), TemporaryError("isv.BUSINESS_LIMIT_CONTROL", "流控"))
     assert message.status == MessageStatus.QUEUED
     retry_at = AFTER % {"time": f"{message.not_before.astimezone(appointment.office.tz):%H:%M}"}
@@ -241,7 +234,7 @@ def test_a_provider_limit_retries_and_then_gives_up_saying_why(at_desk, lawyer, 
 
 
 def test_a_text_whose_answer_is_awaited_is_still_on_its_way(at_desk, lawyer):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     message = send(text_of(appointment), TemporaryError("timeout", "no answer within 10s"))
     assert message.status == MessageStatus.SENDING
 
@@ -255,7 +248,7 @@ def test_a_booking_at_22_44_shows_the_confirmation_waiting_for_08_00(
     client, desk_user, lawyer, clock
 ):
     clock.move_to(LATE, tick=False)
-    book(lawyer, now=LATE)
+    AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=LATE)
     client.force_login(desk_user)
 
     tomorrow_8 = TOMORROW_AFTER % {"time": "08:00"}
@@ -266,7 +259,7 @@ def test_a_booking_at_22_44_shows_the_confirmation_waiting_for_08_00(
 
 def test_texts_of_a_cancelled_appointment_say_it_was_cancelled(client, desk_user, lawyer, clock):
     clock.move_to(LATE, tick=False)
-    appointment = book(lawyer, now=LATE)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=LATE)
     cancel_appointment(appointment=appointment, by=appointment.resident, now=LATE)
     clock.move_to(local(TUESDAY, 8), tick=False)
     deliver_due()  # the confirmation is skipped, the cancellation sent
@@ -281,7 +274,7 @@ def test_texts_of_a_cancelled_appointment_say_it_was_cancelled(client, desk_user
 
 def test_texts_of_a_moved_appointment_say_it_was_moved(client, desk_user, lawyer, clock):
     clock.move_to(LATE, tick=False)
-    appointment = book(lawyer, now=LATE)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=LATE)
     reschedule_appointment(
         appointment=appointment,
         starts_at=local(TUESDAY, 11),
@@ -298,7 +291,7 @@ def test_texts_of_a_moved_appointment_say_it_was_moved(client, desk_user, lawyer
 
 
 def test_a_confirmation_too_late_for_the_appointment_is_flagged(client, desk_user, lawyer, clock):
-    appointment = book(lawyer, day=MONDAY, hour=10)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 10), now=NOW)
     clock.move_to(local(MONDAY, 10, 5), tick=False)
     send(text_of(appointment))  # the worker came to it only after the start
     client.force_login(desk_user)
@@ -310,7 +303,7 @@ def test_a_confirmation_too_late_for_the_appointment_is_flagged(client, desk_use
 
 
 def test_texts_sent_and_reminders_to_come_are_not_news(at_desk, lawyer):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     send(text_of(appointment))
     assert Message.objects.filter(kind=Kind.REMINDER, status=MessageStatus.QUEUED).count() == 2
 
@@ -318,8 +311,8 @@ def test_texts_sent_and_reminders_to_come_are_not_news(at_desk, lawyer):
 
 
 def test_a_failed_reminder_and_cancellation_are_shown_too(client, desk_user, lawyer, clock):
-    kept = book(lawyer, hour=10)
-    gone = book(lawyer, hour=11)
+    kept = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
+    gone = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 11), now=NOW)
     send(text_of(kept))
     clock.move_to(local(MONDAY, 10), tick=False)
     reminder = Message.objects.filter(appointment=kept, idempotency_key__startswith="reminder-24h")
@@ -337,7 +330,14 @@ def test_a_failed_reminder_and_cancellation_are_shown_too(client, desk_user, law
 
 
 def test_the_lines_hold_nothing_of_the_matter(at_desk, lawyer, topic):
-    appointment = book(lawyer, summary=MATTER, opposing_party=OTHER_PARTY, matter_consent_at=NOW)
+    appointment = AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 10),
+        summary=MATTER,
+        opposing_party=OTHER_PARTY,
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     send(text_of(appointment), PermanentError("isv.MOBILE_NUMBER_ILLEGAL"))
 
     html = sheet(at_desk)
@@ -348,7 +348,9 @@ def test_the_lines_hold_nothing_of_the_matter(at_desk, lawyer, topic):
 
 
 def test_the_lawyer_sees_the_failed_text_on_the_appointment_page(client, lawyer):
-    appointment = book(lawyer, summary=MATTER, matter_consent_at=NOW)
+    appointment = AppointmentFactory(
+        lawyer=lawyer, starts_at=local(TUESDAY, 10), summary=MATTER, matter_consent_at=NOW, now=NOW
+    )
     send(text_of(appointment), PermanentError("isv.MOBILE_NUMBER_ILLEGAL"))
 
     html = lawyer_page(client, appointment)
@@ -363,14 +365,17 @@ def test_the_lawyer_sees_the_failed_text_on_the_appointment_page(client, lawyer)
 def test_the_day_sheet_costs_the_same_however_many_texts_failed(
     at_desk, office, topic, lawyer, django_assert_max_num_queries
 ):
-    send(text_of(book(lawyer, hour=9)), PermanentError("isv.MOBILE_NUMBER_ILLEGAL"))
+    send(
+        text_of(AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 9), now=NOW)),
+        PermanentError("isv.MOBILE_NUMBER_ILLEGAL"),
+    )
     with django_assert_max_num_queries(7) as few:
         sheet(at_desk)
     for index in range(3):
         other = LawyerFactory(offices=[office], topics=[topic], user__display_name=f"律师{index}")
         RuleFactory(lawyer=other, office=office, weekday=TUESDAY.weekday())
         for hour in (9, 10, 11):
-            appointment = book(other, hour=hour)
+            appointment = AppointmentFactory(lawyer=other, starts_at=local(TUESDAY, hour), now=NOW)
             send(text_of(appointment), PermanentError("21211"))
         cancel_appointment(appointment=appointment, by=appointment.resident, now=NOW)
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -382,7 +387,7 @@ def test_the_day_sheet_costs_the_same_however_many_texts_failed(
 def test_the_lawyers_appointment_page_costs_the_same_however_many_texts(
     client, lawyer, django_assert_max_num_queries
 ):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     lawyer_page(client, appointment)
     with django_assert_max_num_queries(99) as few:
         lawyer_page(client, appointment)
@@ -434,17 +439,24 @@ def test_the_office_admin_lists_todays_failed_texts_of_the_office_in_words(
     client, office, lawyer, topic, clock
 ):
     clock.move_to(NOW - dt.timedelta(days=1), tick=False)
-    yesterday = book(lawyer, now=NOW - dt.timedelta(days=1))
+    yesterday = AppointmentFactory(
+        lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW - dt.timedelta(days=1)
+    )
     send(text_of(yesterday), PermanentError("30003"))
     clock.move_to(NOW, tick=False)
-    failed = book(lawyer, hour=11, summary=MATTER, matter_consent_at=NOW)
+    failed = AppointmentFactory(
+        lawyer=lawyer, starts_at=local(TUESDAY, 11), summary=MATTER, matter_consent_at=NOW, now=NOW
+    )
     send(text_of(failed), PermanentError("isv.MOBILE_NUMBER_ILLEGAL"))
-    sent = book(lawyer, hour=9)
+    sent = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 9), now=NOW)
     send(text_of(sent))
     other_office = OfficeFactory()
     other_lawyer = LawyerFactory(offices=[other_office], topics=[topic])
     RuleFactory(lawyer=other_lawyer, office=other_office, weekday=TUESDAY.weekday())
-    send(text_of(book(other_lawyer)), PermanentError("21211"))
+    send(
+        text_of(AppointmentFactory(lawyer=other_lawyer, starts_at=local(TUESDAY, 10), now=NOW)),
+        PermanentError("21211"),
+    )
     own_summary = send(summary_text(office, "+8613900000001"), PermanentError("21614"))
     send(summary_text(other_office, "+8613900000002"), PermanentError("21614"))
     office_admin(client, office)
@@ -463,7 +475,7 @@ def test_the_office_admin_lists_todays_failed_texts_of_the_office_in_words(
 
 
 def test_others_see_the_reasons_with_numbers_masked(client, office, lawyer):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     send(text_of(appointment), PermanentError("isv.MOBILE_NUMBER_ILLEGAL"))
     user = UserFactory(role=Role.RESIDENT, office=None, is_staff=True, is_superuser=True)
     client.force_login(user)
@@ -477,7 +489,7 @@ def test_others_see_the_reasons_with_numbers_masked(client, office, lawyer):
 
 
 def test_the_admin_says_what_became_of_reminders_too(client, office, lawyer, clock):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     send(text_of(appointment))
     resident = appointment.resident
     resident.sms_reminders = False
@@ -497,7 +509,10 @@ def test_the_admin_says_what_became_of_reminders_too(client, office, lawyer, clo
 
 
 def test_a_staff_member_without_an_office_sees_no_texts(client, office, lawyer):
-    send(text_of(book(lawyer)), PermanentError("isv.MOBILE_NUMBER_ILLEGAL"))
+    send(
+        text_of(AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)),
+        PermanentError("isv.MOBILE_NUMBER_ILLEGAL"),
+    )
     user = UserFactory(
         role=Role.LAWYER, office=None, phone=None, phone_verified=False, is_staff=True
     )
@@ -559,7 +574,10 @@ def test_quiet_hours_at_noon_say_the_text_goes_after_they_end_today(
 
 
 def test_cancelling_and_moving_at_22_44_say_when_the_text_goes(client, lawyer, clock):
-    first, second = book(lawyer, hour=10), book(lawyer, hour=11)
+    first, second = (
+        AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW),
+        AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 11), now=NOW),
+    )
     clock.move_to(LATE, tick=False)
     client.force_login(first.resident)
     cancel_url = reverse("booking:cancel", kwargs={"reference": first.reference})
@@ -577,7 +595,7 @@ def test_cancelling_and_moving_at_22_44_say_when_the_text_goes(client, lawyer, c
 
 
 def test_cancelling_by_day_says_the_text_confirms_it(client, lawyer):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     client.force_login(appointment.resident)
     url = reverse("booking:cancel", kwargs={"reference": appointment.reference})
 
@@ -591,7 +609,9 @@ def test_the_desk_done_page_at_22_44_says_when_the_confirmation_goes(
     client, desk_user, lawyer, clock
 ):
     clock.move_to(LATE, tick=False)
-    late = book(lawyer, now=LATE, channel=Channel.DESK)
+    late = AppointmentFactory(
+        lawyer=lawyer, starts_at=local(TUESDAY, 10), channel=Channel.DESK, now=LATE
+    )
     client.force_login(desk_user)
 
     page = client.get(reverse("booking:desk_book_done", kwargs={"reference": late.reference}))
@@ -605,7 +625,7 @@ def test_the_desk_done_page_at_22_44_says_when_the_confirmation_goes(
 
 
 def test_a_follow_up_booked_at_22_44_says_when_the_resident_is_told(client, lawyer, clock):
-    first = book(lawyer, day=MONDAY, hour=9)
+    first = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
     clock.move_to(LATE, tick=False)
     client.force_login(lawyer.user)
     url = reverse("booking:follow_up_confirm", kwargs={"reference": first.reference})
@@ -619,7 +639,7 @@ def test_a_follow_up_booked_at_22_44_says_when_the_resident_is_told(client, lawy
 
 
 def test_a_follow_up_booked_by_day_says_the_resident_gets_a_text(client, lawyer, clock):
-    first = book(lawyer, day=MONDAY, hour=9)
+    first = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
     clock.move_to(local(MONDAY, 10), tick=False)
     client.force_login(lawyer.user)
     url = reverse("booking:follow_up_confirm", kwargs={"reference": first.reference})
@@ -631,7 +651,7 @@ def test_a_follow_up_booked_by_day_says_the_resident_gets_a_text(client, lawyer,
 
 
 def test_cancelling_stranded_bookings_at_22_44_says_when_the_texts_go(client, lawyer, clock):
-    appointment = book(lawyer)
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(TUESDAY, 10), now=NOW)
     clock.move_to(LATE, tick=False)
     client.force_login(lawyer.user)
     page = client.post(reverse("booking:time_off_add"), time_off_data())

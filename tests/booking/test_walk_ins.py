@@ -25,14 +25,20 @@ from booking.models import (
     WalkInStatus,
 )
 from booking.queue_forms import NAME_OR_PHONE, VILLAGE_NEEDED
-from booking.services import book_appointment
 from booking.services import walk_ins as service
 from booking.services.walk_ins import mark_left, register_walk_in, take_walk_in
 from booking.views.desk_queue import STAFF_NUMBER
 from sms.models import Message
 from tests import racing
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    LawyerFactory,
+    OfficeFactory,
+    RuleFactory,
+    TopicFactory,
+    UserFactory,
+)
 
 MONDAY = NOW.date()
 URL = "/desk/queue/"
@@ -53,18 +59,6 @@ def arrive(office, desk_user, *, resident=None, topic=None, now=NOW, **extra) ->
         by=desk_user,
         now=now,
         **extra,
-    )
-
-
-def booked_at(lawyer, hour, minute=0, *, resident=None):
-    return book_appointment(
-        resident=resident or UserFactory(),
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
-        lawyer=lawyer,
-        starts_at=local(MONDAY, hour, minute),
-        mode=Mode.IN_PERSON,
-        now=NOW,
     )
 
 
@@ -161,7 +155,7 @@ def test_the_visit_lasts_the_lawyers_consultation_length(
 
 
 def test_the_visit_is_cut_short_before_the_lawyers_next_booking(office, topic, lawyer, desk_user):
-    booked_at(lawyer, 9, 30)
+    AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9, 30), now=NOW)
     appointment = take_walk_in(
         walk_in=arrive(office, desk_user, topic=topic),
         lawyer=lawyer,
@@ -177,8 +171,9 @@ def test_the_visit_is_cut_short_before_the_lawyers_next_booking(office, topic, l
 def test_a_lawyer_with_someone_cannot_take_anyone_until_they_are_free(
     office, topic, lawyer, desk_user
 ):
-    booked_at(lawyer, 9)
-    booked_at(lawyer, 9, 30)  # back to back: busy until 10:00
+    AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
+    # back to back: busy until 10:00
+    AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9, 30), now=NOW)
     walk_in = arrive(office, desk_user, topic=topic)
     with pytest.raises(service.LawyerBusy) as refused:
         take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 9, 10))
@@ -192,7 +187,7 @@ def test_a_lawyer_with_someone_cannot_take_anyone_until_they_are_free(
 def test_a_lawyer_with_a_consultation_within_ten_minutes_cannot_take_anyone(
     office, topic, lawyer, desk_user
 ):
-    booked_at(lawyer, 9)
+    AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
     walk_in = arrive(office, desk_user, topic=topic)
     with pytest.raises(service.LawyerBusySoon) as refused:
         take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 8, 52))
@@ -224,7 +219,12 @@ def test_a_lawyer_on_time_off_cannot_take_anyone(office, topic, lawyer, desk_use
 def test_a_lawyer_who_advised_the_other_party_is_refused_neutrally(
     office, topic, lawyer, desk_user
 ):
-    booked_at(lawyer, 11, resident=UserFactory(display_name="王五"))
+    AppointmentFactory(
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 11),
+        now=NOW,
+        resident=UserFactory(display_name="王五"),
+    )
     walk_in = arrive(office, desk_user, topic=topic, opposing_party="王 五", matter_consent=True)
     with pytest.raises(service.WalkInConflict) as refused:
         take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 9))
@@ -316,7 +316,7 @@ def test_the_queue_offers_the_next_person_to_the_lawyers_on_duty(
 ):
     busy = LawyerFactory(offices=[office], topics=[topic])
     RuleFactory(lawyer=busy, office=office, weekday=MONDAY.weekday())
-    booked_at(busy, 9)
+    AppointmentFactory(lawyer=busy, starts_at=local(MONDAY, 9), now=NOW)
     first = arrive(office, desk_user, topic=topic, resident=UserFactory(display_name="先来的"))
     second = arrive(office, desk_user, topic=topic, resident=UserFactory(display_name="后来的"))
     clock.move_to(local(MONDAY, 9, 10), tick=False)
