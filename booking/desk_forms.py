@@ -125,34 +125,32 @@ class DeskBookingForm(DetailsForm):
         ),
         required=False,
     )
-    needs_interpreter = forms.BooleanField(label=_("Needs an interpreter"), required=False)
-    dialect = FreeTextField(
-        label=_("Dialect or language (optional)"), required=False, max_length=100
-    )
-    accessibility_needs = FreeTextField(
-        label=_("Help needed for the visit (optional)"),
-        help_text=_("For example: wheelchair access, someone to read documents aloud."),
-        required=False,
-        max_length=300,
-    )
-    safe_contact = forms.BooleanField(
-        label=_("Contact discreetly"),
-        help_text=_(
-            "Text messages show only the time and the reference code; the slip leaves out "
-            "the name of the office."
-        ),
-        required=False,
-    )
-    privacy_accepted = forms.BooleanField(
-        label=_("I have told the resident how their details are used (privacy notice)."),
-        error_messages={"required": TOLD_ABOUT_PRIVACY},
-    )
 
     field_order = ["slot", "name"]
+    # The resident's own questions (``DetailsForm``), in the words of the desk.
+    words = {
+        "needs_interpreter": {"label": _("Needs an interpreter")},
+        "dialect": {"label": _("Dialect or language (optional)")},
+        "accessibility_needs": {"label": _("Help needed for the visit (optional)")},
+        "safe_contact": {
+            "label": _("Contact discreetly"),
+            "help_text": _(
+                "Text messages show only the time and the reference code; the slip leaves "
+                "out the name of the office."
+            ),
+        },
+        "privacy_accepted": {
+            "label": _("I have told the resident how their details are used (privacy notice).")
+        },
+    }
 
     def __init__(self, *args, tz: tzinfo, needs_name: bool, **kwargs):
         self.tz = tz
         super().__init__(*args, **kwargs)
+        for name, words in self.words.items():
+            for attribute, text in words.items():
+                setattr(self.fields[name], attribute, text)
+        self.fields["privacy_accepted"].error_messages["required"] = TOLD_ABOUT_PRIVACY
         if not needs_name:
             del self.fields["name"]
 

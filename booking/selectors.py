@@ -30,6 +30,17 @@ def _as_epoch_rows(queryset) -> list[tuple[int, int, int]]:
     )
 
 
+def filter_valid_rules(
+    rules: QuerySet[AvailabilityRule], *, first_day: date, last_day: date
+) -> QuerySet[AvailabilityRule]:
+    """The weekly hours of ``rules`` in force on some day from ``first_day`` to
+    ``last_day``: their ``valid_from`` and ``valid_until`` (each open when empty)."""
+    return rules.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=last_day),
+        Q(valid_until__isnull=True) | Q(valid_until__gte=first_day),
+    )
+
+
 def get_policy(office: Office) -> Policy:
     return Policy(min_notice=office.min_notice, horizon_days=office.horizon_days)
 
@@ -104,10 +115,7 @@ def free_slots_of_rules(
     """
     rule_rows = [
         Rule(*row)
-        for row in rules.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=last_day),
-            Q(valid_until__isnull=True) | Q(valid_until__gte=first_day),
-        )
+        for row in filter_valid_rules(rules, first_day=first_day, last_day=last_day)
         .order_by()
         .values_list(
             "lawyer_id",
@@ -240,14 +248,12 @@ def _hours_on(*, offices: list[Office], day: date) -> dict[int, dict[int, tuple[
     hours that day.
     """
     rules = list(
-        AvailabilityRule.objects.filter(
-            office__in=offices,
-            weekday=day.weekday(),
-            lawyer__is_active=True,
-        )
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
-            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
+        filter_valid_rules(
+            AvailabilityRule.objects.filter(
+                office__in=offices, weekday=day.weekday(), lawyer__is_active=True
+            ),
+            first_day=day,
+            last_day=day,
         )
         .select_related("lawyer__user", "office")
         .order_by("lawyer__user__display_name", "lawyer_id", "start_time")

@@ -32,6 +32,7 @@ from booking import selectors
 from booking.conflicts import conflicted_lawyer_ids, normalise_name
 from booking.errors import (
     AlreadyStarted,
+    BookingError,
     ConflictOfInterest,
     CoolingDown,
     MatterConsentNeeded,
@@ -198,13 +199,9 @@ def book_appointment(
     with transaction.atomic():
         _lock_resident(resident.pk)
         lock_lawyers(lawyer.pk)
-        active = selectors.count_active_bookings(resident_id=resident.pk, office=office, now=now)
-        if active >= office.max_active_bookings:
-            raise TooManyActiveBookings(limit=office.max_active_bookings)
-        if channel == Channel.ONLINE:
-            paused = selectors.cooldown(resident_id=resident.pk, office=office, now=now)
-            if paused is not None:
-                raise cooling_down(office, *paused)
+        refused = why_not_bookable(resident_id=resident.pk, office=office, now=now, channel=channel)
+        if refused is not None:
+            raise refused
         if conflicted_lawyer_ids(
             office=office,
             name=opposing_party,
@@ -217,21 +214,16 @@ def book_appointment(
         slot = _find_offered_slot(
             office=office, topic=topic, lawyer=lawyer, starts_at=starts_at, mode=mode, now=now
         )
-        appointment = Appointment(
+        appointment = build_appointment(
             resident=resident,
             lawyer=lawyer,
             office=office,
             topic=topic,
-            starts_at=slot.start,
-            ends_at=slot.end,
-            mode=slot.mode,
-            status=Status.BOOKED,
+            slot=slot,
             summary=summary,
             opposing_party=opposing_party,
             opposing_party_phone=opposing_party_phone,
             matter_consent_at=matter_consent_at,
-            opposing_party_key=normalise_name(opposing_party),
-            resident_name_key=normalise_name(resident.display_name),
             needs_interpreter=needs_interpreter,
             dialect=dialect,
             accessibility_needs=accessibility_needs,
@@ -240,11 +232,62 @@ def book_appointment(
             channel=channel,
             follow_up_of=follow_up_of,
         )
-        appointment.full_clean(exclude=["reference"], validate_constraints=False)
-        _insert_with_new_reference(appointment)
+        insert_appointment(appointment)
         bump_schedule_version()
         notify_booked(appointment, now=now)
     return appointment
+
+
+def why_not_bookable(
+    *, resident_id: int, office: Office, now: datetime, channel: str = Channel.ONLINE
+) -> BookingError | None:
+    """Why the resident cannot book at ``office`` now: the active-booking limit, or, for
+    a booking of their own online, a cool-down after missed consultations. None: they
+    can. ``book_appointment`` checks it under the resident's lock; pages ask it to tell
+    the resident before they choose a time."""
+    active = selectors.count_active_bookings(resident_id=resident_id, office=office, now=now)
+    if active >= office.max_active_bookings:
+        return TooManyActiveBookings(limit=office.max_active_bookings)
+    if channel == Channel.ONLINE:
+        paused = selectors.cooldown(resident_id=resident_id, office=office, now=now)
+        if paused is not None:
+            return cooling_down(office, *paused)
+    return None
+
+
+def build_appointment(
+    *,
+    resident: User,
+    slot: Slot,
+    status: str = Status.BOOKED,
+    opposing_party: str = "",
+    **fields: Any,
+) -> Appointment:
+    """An unsaved appointment of ``resident`` for ``slot`` (its start, end and mode), with
+    the normalised names of the conflict check: the other party's, and the resident's
+    from their ``display_name`` as it is now. ``fields`` are the appointment's others
+    (lawyer, office, topic, what the resident told, channel …), as given; the lawyer is
+    the slot's unless ``fields`` names one."""
+    if "lawyer" not in fields:
+        fields["lawyer_id"] = slot.lawyer_id
+    return Appointment(
+        resident=resident,
+        starts_at=slot.start,
+        ends_at=slot.end,
+        mode=slot.mode,
+        status=status,
+        opposing_party=opposing_party,
+        opposing_party_key=normalise_name(opposing_party),
+        resident_name_key=normalise_name(resident.display_name),
+        **fields,
+    )
+
+
+def insert_appointment(appointment: Appointment) -> None:
+    """Validate and insert an appointment from ``build_appointment`` under a fresh
+    reference code (``SlotTaken`` if the database's overlap rule fires)."""
+    appointment.full_clean(exclude=["reference"], validate_constraints=False)
+    _insert_with_new_reference(appointment)
 
 
 def cooling_down(office: Office, strikes: int, until: datetime) -> CoolingDown:

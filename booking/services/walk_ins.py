@@ -22,13 +22,15 @@ it was given. No text message goes to the resident: they are at the office.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db import models, transaction
+from django.db.models import Max
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services import register_resident_at_desk
 from accounts.text import clean_name
-from booking.conflicts import conflicted_lawyer_ids, normalise_name
+from booking.conflicts import conflicted_lawyer_ids
+from booking.desk_residents import list_matching_residents
 from booking.errors import BookingError, ConflictOfInterest
 from booking.models import (
     BLOCKING_STATUSES,
@@ -45,12 +47,15 @@ from booking.models import (
     WalkInStatus,
 )
 from booking.models.version import bump_schedule_version
+from booking.selectors import filter_valid_rules
 from booking.services.appointments import (
-    _insert_with_new_reference,
+    build_appointment,
     cleaned,
     consent_for_matter,
+    insert_appointment,
     lock_lawyers,
 )
+from booking.slots import Slot
 
 # A lawyer whose next consultation starts sooner than this cannot take a walk-in.
 MIN_FREE = timedelta(minutes=10)
@@ -116,18 +121,27 @@ class WalkInConflict(ConflictOfInterest):
     message_template = WALK_IN_CONFLICT
 
 
+class Busy(models.TextChoices):
+    """Why a lawyer cannot take someone now (``LawyerState.reason``)."""
+
+    # Never shown as such: the queue page says it in words, with the time.
+    CONSULTING = "consulting"
+    AWAY = "away"
+    SOON = "soon"
+
+
 @dataclass(frozen=True)
 class LawyerState:
     """Whether a lawyer can take someone at a given minute.
 
-    ``reason`` is None when free, else "consulting" (a consultation is under way), "away"
-    (time off now, or beginning within ``MIN_FREE``) or "soon" (a consultation begins at
-    ``soon_at``, within ``MIN_FREE``). ``free_from`` is the first moment they could take
-    someone; ``next_start`` is when their next consultation or time off after that
-    begins (None: nothing within the next day).
+    ``reason`` is None when free, else ``Busy.CONSULTING`` (a consultation is under way),
+    ``Busy.AWAY`` (time off now, or beginning within ``MIN_FREE``) or ``Busy.SOON`` (a
+    consultation begins at ``soon_at``, within ``MIN_FREE``). ``free_from`` is the first
+    moment they could take someone; ``next_start`` is when their next consultation or
+    time off after that begins (None: nothing within the next day).
     """
 
-    reason: str | None
+    reason: Busy | None
     free_from: datetime
     next_start: datetime | None
     soon_at: datetime | None = None
@@ -150,12 +164,12 @@ def _state(intervals: list[tuple[datetime, datetime, str]], start: datetime) -> 
     ]
     reason, soon_at = None, None
     if _APPOINTMENT in under_way:
-        reason = "consulting"
+        reason = Busy.CONSULTING
     elif under_way:
-        reason = "away"
+        reason = Busy.AWAY
     elif soon:
         soon_at, kind = soon[0]
-        reason = "soon" if kind == _APPOINTMENT else "away"
+        reason = Busy.SOON if kind == _APPOINTMENT else Busy.AWAY
     free_from = start
     for begins, ends, _kind in intervals:
         if begins >= free_from + MIN_FREE:
@@ -216,10 +230,10 @@ def _visit_length(*, lawyer: Lawyer, office: Office, start: datetime) -> timedel
     local = start.astimezone(office.tz)
     day = local.date()
     rules = list(
-        AvailabilityRule.objects.filter(lawyer=lawyer, office=office, weekday=day.weekday())
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
-            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
+        filter_valid_rules(
+            AvailabilityRule.objects.filter(lawyer=lawyer, office=office, weekday=day.weekday()),
+            first_day=day,
+            last_day=day,
         )
         .order_by("start_time")
         .values_list("start_time", "end_time", "slot_minutes")
@@ -280,6 +294,52 @@ def register_walk_in(
     return walk_in
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A person registered in the queue (``walk_in``), or, when the name and village
+    match residents already known and none was chosen, the ``namesakes`` to choose from."""
+
+    walk_in: WalkIn | None
+    namesakes: list
+
+
+@transaction.atomic
+def register_arrival(
+    *,
+    office: Office,
+    phone: str,
+    name: str,
+    village: str,
+    chosen: str | None,
+    by,
+    now: datetime,
+    **matter,
+) -> Arrival:
+    """Someone arrived at the desk: their resident account, found or made, and their
+    number in the queue (``register_walk_in``), in one transaction, so that a refused
+    arrival (already waiting) leaves the account as it was, name and village included.
+
+    With a mobile number: that number's resident (``NotAResidentNumber`` for a staff
+    account's). Without one: the namesake of ``name`` and ``village`` whose id is
+    ``chosen``; the namesakes to choose from when there are some and none is chosen; a
+    new resident when there are none or ``chosen`` is None (the desk said "someone new").
+    ``matter`` is the rest that ``register_walk_in`` takes (topic, other party, consent).
+    """
+    if phone:
+        resident = register_resident_at_desk(phone=phone, name=name, village=village)
+    else:
+        resident = None
+        if chosen is not None:
+            namesakes = list_matching_residents(name=name, village=village)
+            resident = next((each for each in namesakes if str(each.pk) == chosen), None)
+            if resident is None and namesakes:
+                return Arrival(walk_in=None, namesakes=namesakes)
+        if resident is None:
+            resident = register_resident_at_desk(name=name, village=village)
+    walk_in = register_walk_in(office=office, resident=resident, by=by, now=now, **matter)
+    return Arrival(walk_in=walk_in, namesakes=[])
+
+
 def _locked_waiting(walk_in: WalkIn) -> WalkIn:
     # Only the walk-in's row: joining the office would lock it too (PostgreSQL).
     locked = WalkIn.objects.select_for_update().get(pk=walk_in.pk)
@@ -308,11 +368,11 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appoi
     start = _to_minute(now)
     state = list_lawyer_states(lawyer_ids=[lawyer.pk], now=now)[lawyer.pk]
     name = str(lawyer.user)
-    if state.reason == "consulting":
+    if state.reason == Busy.CONSULTING:
         raise LawyerBusy(lawyer=name, until=format_time(state.free_from, office, now))
-    if state.reason == "away":
+    if state.reason == Busy.AWAY:
         raise LawyerAway(lawyer=name, until=format_time(state.free_from, office, now))
-    if state.reason == "soon":
+    if state.reason == Busy.SOON:
         # soon_at is set whenever the reason is "soon" (LawyerState).
         raise LawyerBusySoon(lawyer=name, at=format_time(state.soon_at, office, now))  # type: ignore[arg-type]
     if conflicted_lawyer_ids(
@@ -327,16 +387,13 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appoi
     ends_at = start + _visit_length(lawyer=lawyer, office=office, start=start)
     if state.next_start is not None:
         ends_at = min(ends_at, state.next_start)
-    resident = walk_in.resident
-    appointment = Appointment(
-        resident=resident,
+    appointment = build_appointment(
+        resident=walk_in.resident,
+        slot=Slot(start=start, end=ends_at, lawyer_id=lawyer.pk, mode=Mode.IN_PERSON),
+        status=Status.ATTENDED,
         lawyer=lawyer,
         office=office,
         topic_id=walk_in.topic_id,
-        starts_at=start,
-        ends_at=ends_at,
-        mode=Mode.IN_PERSON,
-        status=Status.ATTENDED,
         opposing_party=walk_in.opposing_party,
         opposing_party_phone=walk_in.opposing_party_phone,
         # Kept with the other party only if the person agreed (register_walk_in).
@@ -345,14 +402,11 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appoi
             opposing_party_phone=walk_in.opposing_party_phone,
             at=walk_in.arrived_at,
         ),
-        opposing_party_key=normalise_name(walk_in.opposing_party),
-        resident_name_key=normalise_name(resident.display_name),
         booked_by=by,
         channel=Channel.WALK_IN,
         checked_in_at=now,
     )
-    appointment.full_clean(exclude=["reference"], validate_constraints=False)
-    _insert_with_new_reference(appointment)
+    insert_appointment(appointment)
     walk_in.status = WalkInStatus.SEEN
     walk_in.seen_at = now
     walk_in.appointment = appointment

@@ -35,7 +35,7 @@ from booking.services.availability import (
     delete_availability_rule,
     delete_time_off,
 )
-from booking.views.access import lawyer_required
+from booking.web.access import lawyer_required
 from sms.models import Kind
 from sms.selectors import get_send_time
 

@@ -27,19 +27,17 @@ from booking.errors import (
     BookingError,
     ConflictOfInterest,
     CoolingDown,
-    SlotNotOffered,
-    SlotTaken,
     TimeGone,
     TooManyActiveBookings,
 )
-from booking.forms import ChosenSlotForm, DetailsForm, SlotFilterForm
+from booking.flows import book_any_lawyer, lawyers_to_try, why_not_bookable
+from booking.forms import ChosenSlotForm, DetailsForm
 from booking.models import Lawyer, Office, Topic
+from booking.offer import alternatives, free_choice, picker_context
 from booking.pagecache import cache_public_page, next_midnight
 from booking.ratelimit import limit_posts
-from booking.services import book_appointment
-from booking.services.appointments import cooling_down
 from booking.services.data_rights import record_consent
-from booking.views.access import resident_required
+from booking.web.access import resident_required
 from sms.models import Kind, mask_number
 from sms.selectors import get_send_time
 
@@ -65,14 +63,9 @@ def start(request):
 def _why_not_bookable(request, office: Office, now) -> BookingError | None:
     """Why the signed-in resident cannot book at ``office`` now: the active limit, or a
     cool-down after missed consultations (told before they choose a time)."""
-    user = request.user
-    if not user.is_authenticated:
+    if not request.user.is_authenticated:
         return None
-    active = selectors.count_active_bookings(resident_id=user.pk, office=office, now=now)
-    if active >= office.max_active_bookings:
-        return TooManyActiveBookings(limit=office.max_active_bookings)
-    paused = selectors.cooldown(resident_id=user.pk, office=office, now=now)
-    return cooling_down(office, *paused) if paused else None
+    return why_not_bookable(resident_id=request.user.pk, office=office, now=now)
 
 
 def topics(request, office: str):
@@ -90,85 +83,6 @@ def _office_and_topic(office_slug: str, topic_code: str) -> tuple[Office, Topic]
     office = get_object_or_404(Office, slug=office_slug)
     topic = get_object_or_404(selectors.get_offered_topics(office=office), code=topic_code)
     return office, topic
-
-
-def free_slots(*, office, topic, now, lawyer=None, day=None, moving=None) -> list:
-    """Free slots of the booking horizon, or of one ``day``, of one lawyer or of any.
-
-    ``moving`` is an appointment being moved: its own time counts as free for the others
-    it overlaps, and the very slot it holds is left out (moving there is no move).
-    """
-    slots = selectors.list_free_slots(
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        first_day=day,
-        last_day=day,
-        now=now,
-        ignore_appointment_id=moving.pk if moving else None,
-    )
-    if moving is None:
-        return slots
-    return [
-        slot
-        for slot in slots
-        if not (slot.start == moving.starts_at and slot.lawyer_id == moving.lawyer_id)
-    ]
-
-
-def picker_context(
-    request,
-    *,
-    office: Office,
-    topic: Topic,
-    now,
-    link,
-    ignore_appointment=None,
-) -> dict:
-    """Days with free times, the times of the chosen day, and the first free time.
-
-    ``link(choice, lawyer)`` gives the address a time leads to (``lawyer`` is the one
-    asked for, or None). One query for the lawyers and three for the free slots of the
-    whole booking horizon, whatever their number.
-    """
-    lawyers = selectors.list_topic_lawyers(office=office, topic=topic)
-    form = SlotFilterForm(request.GET, lawyers=lawyers)
-    lawyer_id, mode, day = form.filters()
-    lawyer = next((each for each in lawyers if each.pk == lawyer_id), None)
-    slots = free_slots(
-        office=office, topic=topic, now=now, lawyer=lawyer, moving=ignore_appointment
-    )
-    if mode:
-        slots = [slot for slot in slots if slot.mode == mode]
-    choices = picker.merge_lawyers(slots)
-    tz = office.tz
-    days = picker.count_by_day(choices, tz)
-    selected_day = day if day in dict(days) else (days[0][0] if days else None)
-    query = request.GET.copy()
-
-    def day_url(value) -> str:
-        query["day"] = value.isoformat()
-        return f"?{query.urlencode()}"
-
-    def entry(choice: picker.Choice) -> dict:
-        return {"start": choice.local_start(tz), "mode": choice.mode, "url": link(choice, lawyer)}
-
-    return {
-        "office": office,
-        "topic": topic,
-        "filter_form": form,
-        "lawyer": lawyer,
-        "days": [
-            {"day": value, "count": count, "url": day_url(value), "selected": value == selected_day}
-            for value, count in days
-        ],
-        "selected_day": selected_day,
-        "selected_index": next(
-            (index for index, (value, _count) in enumerate(days, 1) if value == selected_day), 0
-        ),
-        "times": [entry(choice) for choice in picker.on_day(choices, selected_day, tz)],
-        "first": entry(choices[0]) if choices else None,
-    }
 
 
 @cache_public_page
@@ -195,62 +109,6 @@ def slots(request, office: str, topic: str):
             response.holds_until, context["first"]["start"] - office.min_notice
         )
     return response
-
-
-def free_choice(
-    *, office, topic, start, mode, lawyer_id, now, ignore_appointment=None
-) -> picker.Choice | None:
-    """The chosen time if it is still free, with the lawyers (of those asked for) free then."""
-    day = start.astimezone(office.tz).date()
-    slots = free_slots(office=office, topic=topic, now=now, day=day, moving=ignore_appointment)
-    if lawyer_id is not None:
-        slots = [slot for slot in slots if slot.lawyer_id == lawyer_id]
-    return picker.find(picker.merge_lawyers(slots), start=start, mode=mode)
-
-
-def preferred_order(choice: picker.Choice) -> list[int]:
-    """Lawyers free at a time, starting with a different one for different times.
-
-    Spreads "any lawyer" bookings over the lawyers instead of filling one diary first.
-    """
-    ids = list(choice.lawyer_ids)
-    shift = int(choice.start.timestamp() // 60) % len(ids)
-    return ids[shift:] + ids[:shift]
-
-
-def alternatives(
-    *,
-    office,
-    topic,
-    wanted,
-    lawyer_id,
-    now,
-    ignore_appointment=None,
-    exclude_lawyer_ids: Collection[int] = (),
-) -> list[dict]:
-    """The free times nearest to the one that could not be had; any lawyer if needed.
-
-    Lawyers in ``exclude_lawyer_ids`` (who cannot take the matter) are never offered;
-    when the one asked for is among them, the times are those of any other lawyer.
-    """
-    slots = free_slots(office=office, topic=topic, now=now, moving=ignore_appointment)
-    if exclude_lawyer_ids:
-        slots = [slot for slot in slots if slot.lawyer_id not in exclude_lawyer_ids]
-    if lawyer_id is not None:
-        own = [slot for slot in slots if slot.lawyer_id == lawyer_id]
-        slots = own or slots
-        lawyer_id = lawyer_id if own else None
-    choices = picker.nearest(picker.merge_lawyers(slots), wanted)
-    return [
-        {
-            "start": choice.local_start(office.tz),
-            "mode": choice.mode,
-            "value": f"{picker.format_start(choice.start, office.tz)}|{choice.mode}",
-            "query": choice.query(tz=office.tz, lawyer_id=lawyer_id),
-            "lawyer_id": lawyer_id,
-        }
-        for choice in choices
-    ]
 
 
 def _chosen_data(request) -> dict:
@@ -293,7 +151,7 @@ def details(request, office: str, topic: str):
     taken = {"wanted": start, "lawyer_id": lawyer_id, "exclude_lawyer_ids": conflicted}
     if choice is None:
         return _taken(request, context, form, error=TimeGone(), **taken)
-    order = [candidate for candidate in preferred_order(choice) if candidate not in conflicted]
+    order = lawyers_to_try(choice, conflicted=conflicted)
     if not order:
         return _taken(request, context, form, error=ConflictOfInterest(), **taken)
 
@@ -315,32 +173,25 @@ def details(request, office: str, topic: str):
     # Saved even if no lawyer can be booked now: it is the name the resident gave.
     set_display_name(user=request.user, name=form.cleaned_data["name"])
     record_consent(user=request.user, now=now)  # the form requires the privacy notice ticked
-    error: BookingError = TimeGone()
-    for candidate in order:
-        try:
-            appointment = book_appointment(
-                resident=request.user,
-                office=office,
-                topic=topic,
-                lawyer=lawyer if candidate == lawyer.pk else Lawyer.objects.get(pk=candidate),
-                starts_at=start,
-                mode=mode,
-                now=now,
-                **form.booking_fields(now=now),  # the matter's consent is given now
-            )
-        except (SlotTaken, SlotNotOffered) as refused:
-            error = refused  # with "any lawyer", another one free then may still do
-            continue
-        except ConflictOfInterest as refused:
-            # The other party booked this lawyer since the review.
-            error = refused
-            conflicted.add(candidate)
-            continue
-        except (TooManyActiveBookings, CoolingDown) as refused:
-            return render(request, "booking/limit.html", {**context, "blocked": refused})
-        messages.success(request, _booked(appointment, number=request.user.phone, now=now))
-        return redirect("booking:appointment", reference=appointment.reference)
-    return _taken(request, context, form, error=error, **taken)
+    try:
+        appointment, error = book_any_lawyer(
+            order=order,
+            lawyers={lawyer.pk: lawyer},
+            conflicted=conflicted,  # grows by those who took the other party meanwhile
+            resident=request.user,
+            office=office,
+            topic=topic,
+            starts_at=start,
+            mode=mode,
+            now=now,
+            **form.booking_fields(now=now),  # the matter's consent is given now
+        )
+    except (TooManyActiveBookings, CoolingDown) as refused:
+        return render(request, "booking/limit.html", {**context, "blocked": refused})
+    if appointment is None:
+        return _taken(request, context, form, error=error, **taken)
+    messages.success(request, _booked(appointment, number=request.user.phone, now=now))
+    return redirect("booking:appointment", reference=appointment.reference)
 
 
 def _booked(appointment, *, number, now) -> str:

@@ -39,7 +39,7 @@ from booking.access_log import FEED_DETAILS, Seen, client_ip, record_access
 from booking.models import AccessPlace, CalendarFeed, FeedPrivacy, Lawyer
 from booking.ratelimit import too_many, within_limit
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
-from booking.views.access import lawyer_required
+from booking.web.access import lawyer_required
 
 # Calendar apps keep their own schedule (the feed asks for hourly); this only stops a
 # browser or proxy from keeping the feed longer than a quarter of an hour.

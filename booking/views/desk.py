@@ -15,7 +15,7 @@ from booking.access_log import log_access
 from booking.errors import BookingError
 from booking.models import AccessPlace, FollowUp
 from booking.services.follow_ups import close_follow_up, invite_follow_up
-from booking.views.access import as_id, desk_required
+from booking.web.access import as_id, desk_required
 from sms.selectors import get_first_send_time
 
 INVITED = _("The invitation is on its way to %(name)s.")

@@ -72,13 +72,13 @@ from booking.errors import (
     TimeGone,
     TooManyActiveBookings,
 )
+from booking.flows import book_any_lawyer, lawyers_to_try, why_not_bookable
 from booking.forms import SlotFilterForm
 from booking.models import AccessPlace, Appointment, Channel, Lawyer, Mode, Topic
+from booking.offer import free_choice, free_slots
 from booking.ratelimit import limit_posts, too_many, within_limit
-from booking.services import book_appointment
 from booking.services.data_rights import record_consent
-from booking.views.access import desk_required
-from booking.views.book import free_choice, free_slots, preferred_order
+from booking.web.access import desk_required
 from sms.models import Kind, mask_number
 from sms.selectors import get_send_time
 
@@ -164,8 +164,10 @@ def _topic_or_404(office, code: str) -> Topic:
 
 
 def _limit_reached(resident: User, office, now: datetime) -> bool:
-    active = selectors.count_active_bookings(resident_id=resident.pk, office=office, now=now)
-    return active >= office.max_active_bookings
+    refused = why_not_bookable(
+        resident_id=resident.pk, office=office, now=now, channel=Channel.DESK
+    )
+    return isinstance(refused, TooManyActiveBookings)
 
 
 def _too_many_message(resident: User, office) -> str:
@@ -316,34 +318,21 @@ def _book(*, office, topic, resident, form, choice, conflicted: set[int], user, 
     """Book the first of the lawyers free at ``choice`` who can take it: the appointment,
     or None and the error of the last one tried. Lawyers found to have advised the other
     party meanwhile are added to ``conflicted``."""
-    order = [candidate for candidate in preferred_order(choice) if candidate not in conflicted]
-    if not order:
-        return None, ConflictOfInterest()
-    error: BookingError = TimeGone()
-    lawyers = Lawyer.objects.in_bulk(order)
-    for candidate in order:
-        try:
-            appointment = book_appointment(
-                resident=resident,
-                office=office,
-                topic=topic,
-                lawyer=lawyers[candidate],
-                starts_at=choice.start,
-                mode=choice.mode,
-                booked_by=user,
-                channel=Channel.DESK,
-                now=now,
-                **form.booking_fields(now=now),  # the desk ticked the matter's consent now
-            )
-        except (SlotTaken, SlotNotOffered) as refused:
-            error = refused  # another lawyer free then may still do
-            continue
-        except ConflictOfInterest as refused:
-            error = refused
-            conflicted.add(candidate)
-            continue
-        return appointment, None
-    return None, error
+    order = lawyers_to_try(choice, conflicted=conflicted)
+    return book_any_lawyer(
+        order=order,
+        lawyers=Lawyer.objects.in_bulk(order) if order else {},
+        conflicted=conflicted,
+        resident=resident,
+        office=office,
+        topic=topic,
+        starts_at=choice.start,
+        mode=choice.mode,
+        booked_by=user,
+        channel=Channel.DESK,
+        now=now,
+        **form.booking_fields(now=now),  # the desk ticked the matter's consent now
+    )
 
 
 @desk_required

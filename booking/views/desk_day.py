@@ -22,7 +22,7 @@ from booking.errors import BookingError
 from booking.models import AccessPlace, Appointment
 from booking.services.check_in import check_in, undo_check_in
 from booking.slots import within_calendar
-from booking.views.access import as_id, desk_required
+from booking.web.access import as_id, desk_required
 
 CHECKED_IN = _("%(name)s is checked in.")
 CHECK_IN_UNDONE = _("The check-in of %(name)s is undone.")

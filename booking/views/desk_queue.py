@@ -11,27 +11,26 @@ the page works without JavaScript and a reload repeats nothing.
 """
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.services import NotAResidentNumber, register_resident_at_desk
+from accounts.services import NotAResidentNumber
 from booking import selectors
 from booking.access_log import DESK_RESIDENT_DETAILS, log_resident_access
-from booking.desk_residents import list_matching_residents
 from booking.errors import BookingError
 from booking.models import AccessPlace, Lawyer, WalkIn, WalkInStatus
 from booking.queue_forms import NEW_RESIDENT, ArrivalForm, TakeForm
 from booking.services.walk_ins import (
+    Busy,
     format_time,
     list_lawyer_states,
     mark_left,
-    register_walk_in,
+    register_arrival,
     take_walk_in,
 )
-from booking.views.access import desk_required
+from booking.web.access import desk_required
 from sms.models import mask_number
 
 STAFF_NUMBER = _("This number belongs to a staff account. Enter the resident's own number.")
@@ -49,44 +48,21 @@ def _display_name(resident) -> str:
     return str(NO_NAME)
 
 
-def _resident_for(form: ArrivalForm):
-    """The resident who arrived, or None with the namesakes the desk must choose from
-    (the form gets an error when the number is a staff account's)."""
-    data = form.cleaned_data
-    if data["phone"]:
-        try:
-            resident = register_resident_at_desk(
-                phone=data["phone"], name=data["name"], village=data["village"]
-            )
-        except NotAResidentNumber:
-            form.add_error("phone", STAFF_NUMBER)
-            return None, []
-        return resident, []
-    if data["who"] != NEW_RESIDENT:
-        namesakes = list_matching_residents(name=data["name"], village=data["village"])
-        chosen = [resident for resident in namesakes if str(resident.pk) == data["who"]]
-        if chosen:
-            return chosen[0], []
-        if namesakes:
-            return None, namesakes
-    return register_resident_at_desk(name=data["name"], village=data["village"]), []
-
-
 def _lawyer_rows(lawyers: list[Lawyer], *, office, now) -> list[dict]:
     """Each lawyer with whether they can take someone now, in words."""
     states = list_lawyer_states(lawyer_ids=[lawyer.pk for lawyer in lawyers], now=now)
     rows = []
     for lawyer in lawyers:
         state = states[lawyer.pk]
-        if state.reason == "consulting":
+        if state.reason == Busy.CONSULTING:
             status = _("with someone until %(time)s") % {
                 "time": format_time(state.free_from, office, now)
             }
-        elif state.reason == "soon":
+        elif state.reason == Busy.SOON:
             status = _("consultation at %(time)s") % {
                 "time": format_time(state.soon_at, office, now)
             }
-        elif state.reason == "away":
+        elif state.reason == Busy.AWAY:
             status = _("not available until %(time)s") % {
                 "time": format_time(state.free_from, office, now)
             }
@@ -162,26 +138,28 @@ def queue(request):
         return _render_queue(request, form=form)
     data = form.cleaned_data
     try:
-        # One transaction: a refused arrival (already waiting) leaves the resident's
-        # account as it was, name and village included.
-        with transaction.atomic():
-            resident, namesakes = _resident_for(form)
-            if resident is None:
-                return _render_queue(request, form=form, namesakes=namesakes)
-            walk_in = register_walk_in(
-                office=request.office,
-                resident=resident,
-                topic=data["topic"],
-                opposing_party=data["opposing_party"],
-                opposing_party_phone=data["opposing_party_phone"],
-                matter_consent=data["matter_consent"],
-                by=request.user,
-                now=timezone.now(),
-            )
+        arrival = register_arrival(
+            office=request.office,
+            phone=data["phone"],
+            name=data["name"],
+            village=data["village"],
+            chosen=None if data["who"] == NEW_RESIDENT else data["who"],
+            topic=data["topic"],
+            opposing_party=data["opposing_party"],
+            opposing_party_phone=data["opposing_party_phone"],
+            matter_consent=data["matter_consent"],
+            by=request.user,
+            now=timezone.now(),
+        )
+    except NotAResidentNumber:
+        form.add_error("phone", STAFF_NUMBER)
+        return _render_queue(request, form=form)
     except BookingError as refused:
         form.add_error(None, refused.message)
         return _render_queue(request, form=form)
-    return redirect(f"{request.path}?new={walk_in.pk}#number")
+    if arrival.walk_in is None:
+        return _render_queue(request, form=form, namesakes=arrival.namesakes)
+    return redirect(f"{request.path}?new={arrival.walk_in.pk}#number")
 
 
 def _own_walk_in(request, pk: int) -> WalkIn:

@@ -27,7 +27,7 @@ from booking.figures import (
     suppress,
 )
 from booking.spreadsheet import csv_writer
-from booking.views.access import office_admin_required
+from booking.web.access import office_admin_required
 
 PERIOD_KINDS = {WEEK: gettext_lazy("week"), MONTH: gettext_lazy("month")}
 # Chart geometry, in the SVG's own units: the charts scale to the width of the page.

@@ -22,6 +22,7 @@ from booking.errors import BookingError, NotActive, SlotNotOffered, SlotTaken
 from booking.forms import ChosenSlotForm
 from booking.lawyer_forms import FollowUpRequestForm, NoteForm, OutcomeForm
 from booking.models import AccessPlace, AppointmentNote, FollowUp, FollowUpStatus, Status
+from booking.offer import alternatives, free_choice, picker_context
 from booking.services.outcomes import (
     book_follow_up,
     record_outcome,
@@ -29,8 +30,7 @@ from booking.services.outcomes import (
     save_note,
 )
 from booking.slots import within_calendar
-from booking.views.access import lawyer_required
-from booking.views.book import alternatives, free_choice, picker_context
+from booking.web.access import lawyer_required
 from sms.models import Kind
 from sms.selectors import get_first_send_time, get_send_time, list_text_notices
 

@@ -12,19 +12,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from booking import conflicts, feeds, selectors
-from booking.errors import (
-    BookingError,
-    ConflictOfInterest,
-    SlotNotOffered,
-    SlotTaken,
-    TimeGone,
-)
+from booking.errors import BookingError, ConflictOfInterest, TimeGone
+from booking.flows import lawyers_to_try, move_any_lawyer
 from booking.forms import ChosenSlotForm
 from booking.models import Lawyer, Status
+from booking.offer import alternatives, free_choice, picker_context
 from booking.ratelimit import limit_posts
-from booking.services import cancel_appointment, reschedule_appointment
-from booking.views.access import resident_required
-from booking.views.book import alternatives, free_choice, picker_context, preferred_order
+from booking.services import cancel_appointment
+from booking.web.access import resident_required
 from sms.models import Kind
 from sms.selectors import get_send_time
 
@@ -184,46 +179,39 @@ def reschedule_confirm(request, reference: str):
     )
     error: BookingError = TimeGone()
     conflicted: set[int] = set()
+    order: list[int] = []
     if choice is not None:
-        order = preferred_order(choice)
-        if appointment.lawyer_id in order:  # keep the same lawyer when they are free
-            order.remove(appointment.lawyer_id)
-            order.insert(0, appointment.lawyer_id)
+        free = lawyers_to_try(choice, first=appointment.lawyer_id)  # the same lawyer if free
         conflicted = conflicts.conflicted_lawyer_ids(
             office=office,
             name=appointment.opposing_party,
             phone=appointment.opposing_party_phone,
-            lawyer_ids=set(order) - {appointment.lawyer_id},
+            lawyer_ids=set(free) - {appointment.lawyer_id},
             now=now,
             exclude_resident_id=appointment.resident_id,
         )
-        order = [candidate for candidate in order if candidate not in conflicted]
+        order = [candidate for candidate in free if candidate not in conflicted]
         if not order:
             error = ConflictOfInterest()
-    if choice is not None and order:
+    if order:
         lawyers = Lawyer.objects.select_related("user").in_bulk(order)
         if request.method != "POST":
             context["lawyer"] = lawyers[order[0]]
             return render(request, "booking/reschedule_confirm.html", context)
-        for candidate in order:
-            try:
-                reschedule_appointment(
-                    appointment=appointment,
-                    starts_at=start,
-                    mode=mode,
-                    lawyer=lawyers[candidate],
-                    by=request.user,
-                    now=now,
-                )
-            except (SlotTaken, SlotNotOffered) as refused:
-                error = refused
-                continue
-            except ConflictOfInterest as refused:  # the other party booked them meanwhile
-                error = refused
-                conflicted.add(candidate)
-                continue
-            except BookingError as refused:
-                return render(request, "booking/cancel.html", {**context, "error": refused})
+        try:
+            moved, error = move_any_lawyer(
+                appointment=appointment,
+                order=order,
+                lawyers=lawyers,
+                conflicted=conflicted,
+                starts_at=start,
+                mode=mode,
+                by=request.user,
+                now=now,
+            )
+        except BookingError as refused:
+            return render(request, "booking/cancel.html", {**context, "error": refused})
+        if moved is not None:
             sent = _send_time(appointment, kind=Kind.RESCHEDULE)
             if sent is None:
                 messages.success(request, MOVED_NO_SMS)

@@ -22,7 +22,7 @@ from booking.services.data_rights import (
     withdraw_consent,
     withdraw_matter_consent,
 )
-from booking.views.access import resident_required
+from booking.web.access import resident_required
 
 WITHDRAWN = _("You have withdrawn your agreement. Upcoming consultations cancelled: %(count)d.")
 DELETED = _("Your account and your personal details have been deleted.")

@@ -28,8 +28,8 @@ from booking.conflicts import (
     normalise_name,
 )
 from booking.models import Appointment, Mode, Status
+from booking.offer import preferred_order
 from booking.picker import Choice
-from booking.views.book import preferred_order
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, RuleFactory, UserFactory
 

@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from booking import selectors, services
-from booking.conflicts import normalise_name
 from booking.models import (
     Appointment,
     AvailabilityRule,
@@ -38,6 +37,8 @@ from booking.models import (
     Topic,
 )
 from booking.reference import new_reference
+from booking.services.appointments import build_appointment
+from booking.slots import Slot
 
 DEMO_PASSWORD = "demo-legal-aid-2026"  # noqa: S105 -- published on purpose, demo only
 SITE_URL = "http://127.0.0.1:8000"
@@ -339,19 +340,17 @@ class Command(BaseCommand):
             taken.add(reference)
             checked_in = status == Status.ATTENDED and rule.mode == Mode.IN_PERSON
             appointments.append(
-                Appointment(
-                    reference=reference,
+                build_appointment(
                     resident=resident,
-                    lawyer_id=rule.lawyer_id,
+                    slot=Slot(
+                        start=slot, end=slot + length, lawyer_id=rule.lawyer_id, mode=rule.mode
+                    ),
+                    status=status,
+                    reference=reference,
                     office=office,
                     topic=topic,
-                    starts_at=slot,
-                    ends_at=slot + length,
-                    mode=rule.mode,
-                    status=status,
                     summary=SUMMARIES[topic.code],
                     matter_consent_at=created,
-                    resident_name_key=normalise_name(resident.display_name),
                     channel=channel,
                     booked_by=desk if channel in (Channel.DESK, Channel.WALK_IN) else None,
                     checked_in_at=slot - timedelta(minutes=rng.randint(2, 20))

@@ -1,0 +1,1 @@
+"""The HTTP side shared by the booking pages: who may open a page (``access``)."""
