@@ -8,13 +8,12 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Permission
 
-from booking.models import AccessLog, AccessPlace, FeedPrivacy, Mode
-from booking.services import book_appointment
+from booking.models import AccessLog, AccessPlace, FeedPrivacy
 from booking.services.calendar import get_or_create_feed, set_feed_privacy
 from booking.services.outcomes import request_follow_up
 from tests.booking.test_calendar_feed import feed_url
 from tests.conftest import NOW, local
-from tests.factories import OfficeFactory, UserFactory
+from tests.factories import AppointmentFactory, OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("plain_http")
 
@@ -26,13 +25,10 @@ def clock(frozen_clock):
 
 @pytest.fixture
 def booked(lawyer, resident):
-    return book_appointment(
+    return AppointmentFactory(
         resident=resident,
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
         lawyer=lawyer,
         starts_at=local(NOW.date(), 10),
-        mode=Mode.IN_PERSON,
         summary="他欠我三万元",
         matter_consent_at=NOW,
     )

@@ -21,12 +21,12 @@ from booking.desk_forms import DESK_MATTER_CONSENT
 from booking.forms import MATTER_CONSENT_REQUIRED, PRIVACY_REQUIRED, DetailsForm
 from booking.models import Appointment, Mode, Status, WalkIn
 from booking.queue_forms import WALK_IN_MATTER_CONSENT
-from booking.services import book_appointment, reschedule_appointment
+from booking.services import reschedule_appointment
 from booking.services.data_rights import withdraw_consent
 from booking.services.outcomes import book_follow_up
 from booking.services.walk_ins import register_walk_in, take_walk_in
 from tests.conftest import NOW, local
-from tests.factories import UserFactory
+from tests.factories import AppointmentFactory, UserFactory
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -67,19 +67,6 @@ def post(client, office, topic, step, **extra):
 
 def templates(response) -> list[str]:
     return [t.name for t in response.templates]
-
-
-def book(resident, lawyer, start=None, **extra) -> Appointment:
-    return book_appointment(
-        resident=resident,
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
-        lawyer=lawyer,
-        starts_at=start or local(TUESDAY, 9),
-        mode=Mode.IN_PERSON,
-        now=NOW,
-        **extra,
-    )
 
 
 # The resident's pages
@@ -176,24 +163,52 @@ def test_the_review_says_what_will_be_kept_in_english_too(signed_in, office, top
 )
 def test_the_service_refuses_the_matter_without_its_consent(resident, lawyer, written):
     with pytest.raises(errors.MatterConsentNeeded) as refused:
-        book(resident, lawyer, **written)
+        AppointmentFactory(
+            resident=resident, lawyer=lawyer, starts_at=local(TUESDAY, 9), now=NOW, **written
+        )
     assert refused.value.message == errors.MATTER_CONSENT_NEEDED
     assert not Appointment.objects.exists()
 
 
 def test_the_service_keeps_the_consent_only_with_something_to_keep(resident, lawyer):
     earlier = NOW - dt.timedelta(minutes=5)
-    kept = book(resident, lawyer, summary="欠薪", matter_consent_at=earlier)
+    kept = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        summary="欠薪",
+        matter_consent_at=earlier,
+        now=NOW,
+    )
     assert kept.matter_consent_at == earlier
-    nothing = book(resident, lawyer, local(TUESDAY, 10), matter_consent_at=earlier)
+    nothing = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 10),
+        matter_consent_at=earlier,
+        now=NOW,
+    )
     assert nothing.matter_consent_at is None
     # Only invisible characters: nothing is written, so nothing needs consent.
-    blank = book(UserFactory(), lawyer, local(TUESDAY, 11), summary="\u200b\ufeff")
+    blank = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 11),
+        summary="\u200b\ufeff",
+        now=NOW,
+    )
     assert (blank.summary, blank.matter_consent_at) == ("", None)
 
 
 def test_moving_a_consultation_keeps_its_matter_and_consent(resident, lawyer):
-    booked = book(resident, lawyer, matter_consent_at=NOW, **MATTER)
+    booked = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        matter_consent_at=NOW,
+        now=NOW,
+        **MATTER,
+    )
     moved = reschedule_appointment(
         appointment=booked, starts_at=local(TUESDAY, 11), mode=Mode.IN_PERSON, by=resident, now=NOW
     )
@@ -203,7 +218,14 @@ def test_moving_a_consultation_keeps_its_matter_and_consent(resident, lawyer):
 
 
 def test_a_follow_up_keeps_the_other_party_only_with_the_consent_given(resident, lawyer):
-    first = book(resident, lawyer, local(MONDAY, 9), matter_consent_at=NOW, **MATTER)
+    first = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
+        matter_consent_at=NOW,
+        now=NOW,
+        **MATTER,
+    )
     Appointment.objects.filter(pk=first.pk).update(status=Status.ATTENDED)
     follow_up = book_follow_up(
         appointment=first, lawyer=lawyer, starts_at=local(TUESDAY, 9), mode=Mode.IN_PERSON, now=NOW
@@ -280,8 +302,22 @@ def test_the_visit_keeps_the_walk_ins_consent_from_the_arrival(office, topic, la
 @pytest.fixture
 def kept(resident, lawyer):
     """An upcoming consultation with its matter, and a past one with its own."""
-    upcoming = book(resident, lawyer, matter_consent_at=NOW, **MATTER)
-    past = book(resident, lawyer, local(MONDAY, 9), matter_consent_at=NOW, summary="上次的事")
+    upcoming = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        matter_consent_at=NOW,
+        now=NOW,
+        **MATTER,
+    )
+    past = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(MONDAY, 9),
+        matter_consent_at=NOW,
+        summary="上次的事",
+        now=NOW,
+    )
     Appointment.objects.filter(pk=past.pk).update(
         starts_at=NOW - dt.timedelta(days=7),
         ends_at=NOW - dt.timedelta(days=7, minutes=-30),

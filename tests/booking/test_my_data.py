@@ -7,10 +7,9 @@ from http import HTTPStatus
 import pytest
 
 from booking.access_log import record_access
-from booking.models import Appointment, Mode, Status
-from booking.services import book_appointment
+from booking.models import Appointment, Status
 from tests.conftest import NOW, local
-from tests.factories import UserFactory
+from tests.factories import AppointmentFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("plain_http")
 
@@ -22,13 +21,10 @@ def clock(frozen_clock):
 
 @pytest.fixture
 def booked(lawyer, resident):
-    appointment = book_appointment(
+    appointment = AppointmentFactory(
         resident=resident,
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
         lawyer=lawyer,
         starts_at=local(NOW.date(), 10),
-        mode=Mode.IN_PERSON,
         summary="他欠我三万元",
         opposing_party="王五",
         matter_consent_at=NOW,

@@ -16,10 +16,9 @@ from django.urls import reverse
 from booking import errors
 from booking.forms import BAD_OTHER_PARTY_PHONE, NAME_REQUIRED, PRIVACY_REQUIRED
 from booking.models import Appointment, Mode, Status, TimeOff
-from booking.services import book_appointment
 from sms.models import Kind, Message
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, RuleFactory, UserFactory
+from tests.factories import AppointmentFactory, LawyerFactory, RuleFactory, UserFactory
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -65,18 +64,6 @@ def chosen(start: dt.datetime, mode: str = Mode.IN_PERSON, lawyer=None) -> dict:
     if lawyer is not None:
         data["lawyer"] = lawyer.pk
     return data
-
-
-def book(*, resident, lawyer, start):
-    """Book as the service does for a resident, at the lawyer's office, for their topic."""
-    return book_appointment(
-        resident=resident,
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
-        lawyer=lawyer,
-        starts_at=start,
-        mode=Mode.IN_PERSON,
-    )
 
 
 def book_through_pages(client, office, topic, start, **extra):
@@ -144,7 +131,7 @@ def test_a_day_chosen_shows_that_days_times(client, office, topic, lawyer):
 
 
 def test_a_booked_time_is_not_offered(client, office, topic, lawyer, resident):
-    book(resident=resident, lawyer=lawyer, start=local(MONDAY, 9))
+    AppointmentFactory(resident=resident, lawyer=lawyer, starts_at=local(MONDAY, 9))
     page = text(client.get(slots_url(office, topic)))
     assert "start=2026-12-07T09%3A00" not in page
     assert "start=2026-12-07T09%3A30" in page
@@ -185,7 +172,7 @@ def test_a_resident_at_the_limit_is_told_before_choosing_a_time(
     signed_in, office, topic, lawyer, resident
 ):
     for hour in (9, 10):
-        book(resident=resident, lawyer=lawyer, start=local(TUESDAY, hour))
+        AppointmentFactory(resident=resident, lawyer=lawyer, starts_at=local(TUESDAY, hour))
     page = text(signed_in.get(slots_url(office, topic)))
     assert "?start=" not in page
     assert "最多" in page and reverse("booking:my_appointments") in page
@@ -209,10 +196,10 @@ def test_the_slot_page_makes_as_many_queries_for_many_lawyers_and_appointments(
         for weekday in range(5):
             RuleFactory(lawyer=other, office=office, weekday=weekday)
         for day in range(5):
-            book(
+            AppointmentFactory(
                 resident=UserFactory(),
                 lawyer=other,
-                start=local(MONDAY + dt.timedelta(days=day), 9 + n % 3),
+                starts_at=local(MONDAY + dt.timedelta(days=day), 9 + n % 3),
             )
     with django_assert_max_num_queries(few):
         signed_in.get(url)
@@ -338,7 +325,7 @@ def test_a_time_taken_before_confirming_offers_the_nearest_free_times_with_the_a
     signed_in, office, topic, lawyer
 ):
     data = {**chosen(local(MONDAY, 10)), **DETAILS}
-    book(resident=UserFactory(), lawyer=lawyer, start=local(MONDAY, 10))
+    AppointmentFactory(resident=UserFactory(), lawyer=lawyer, starts_at=local(MONDAY, 10))
     response = signed_in.post(details_url(office, topic), {**data, "step": "confirm"})
     assert response.status_code == HTTPStatus.OK
     page = text(response)
@@ -368,7 +355,7 @@ def test_with_any_lawyer_a_time_taken_goes_to_another_lawyer_free_then(
 ):
     other = LawyerFactory(offices=[office], topics=[topic])
     RuleFactory(lawyer=other, office=office, weekday=0)
-    book(resident=UserFactory(), lawyer=lawyer, start=local(MONDAY, 9))
+    AppointmentFactory(resident=UserFactory(), lawyer=lawyer, starts_at=local(MONDAY, 9))
     book_through_pages(signed_in, office, topic, local(MONDAY, 9))
     assert Appointment.objects.get(resident=resident).lawyer == other
 
@@ -398,36 +385,40 @@ def test_a_bad_time_in_the_form_goes_back_to_the_times(signed_in, office, topic,
 # My appointments
 
 
-@pytest.fixture
-def booked(office, topic, lawyer, resident):
-    return book(resident=resident, lawyer=lawyer, start=local(TUESDAY, 10))
-
-
 def page_of(appointment, name="appointment"):
     return reverse(f"booking:{name}", kwargs={"reference": appointment.reference})
 
 
-def test_my_appointments_lists_upcoming_and_past_with_their_status(signed_in, booked, clock):
-    cancelled = book(resident=booked.resident, lawyer=booked.lawyer, start=local(TUESDAY, 11))
+def test_my_appointments_lists_upcoming_and_past_with_their_status(
+    signed_in, booked_appointment, clock
+):
+    cancelled = AppointmentFactory(
+        resident=booked_appointment.resident,
+        lawyer=booked_appointment.lawyer,
+        starts_at=local(TUESDAY, 11),
+    )
     signed_in.post(page_of(cancelled, "cancel"))
     page = text(signed_in.get(reverse("booking:my_appointments")))
     upcoming, _, past = page.partition("过去")
-    assert booked.display_reference in upcoming and page_of(booked, "cancel") in upcoming
+    assert (
+        booked_appointment.display_reference in upcoming
+        and page_of(booked_appointment, "cancel") in upcoming
+    )
     assert cancelled.display_reference in past and "已取消" in past
 
 
 def test_my_appointments_makes_as_many_queries_for_many_appointments(
-    signed_in, booked, django_assert_max_num_queries
+    signed_in, booked_appointment, django_assert_max_num_queries
 ):
     url = reverse("booking:my_appointments")
     few = _queries(signed_in, url)
     for day in range(2, 20):
         Appointment.objects.create(
             reference=f"{day:08d}",
-            resident=booked.resident,
-            lawyer=booked.lawyer,
-            office=booked.office,
-            topic=booked.topic,
+            resident=booked_appointment.resident,
+            lawyer=booked_appointment.lawyer,
+            office=booked_appointment.office,
+            topic=booked_appointment.topic,
             starts_at=local(MONDAY - dt.timedelta(days=day), 9),
             ends_at=local(MONDAY - dt.timedelta(days=day), 9, 30),
             status=Status.ATTENDED,
@@ -437,71 +428,85 @@ def test_my_appointments_makes_as_many_queries_for_many_appointments(
     assert few <= 4
 
 
-def test_a_resident_cancels_and_gets_a_text(signed_in, booked):
-    confirm = signed_in.get(page_of(booked, "cancel"))
+def test_a_resident_cancels_and_gets_a_text(signed_in, booked_appointment):
+    confirm = signed_in.get(page_of(booked_appointment, "cancel"))
     assert 'method="post"' in text(confirm)
-    response = signed_in.post(page_of(booked, "cancel"))
+    response = signed_in.post(page_of(booked_appointment, "cancel"))
     assert response.url == reverse("booking:my_appointments")
-    booked.refresh_from_db()
-    assert booked.status == Status.CANCELLED
-    assert Message.objects.filter(kind=Kind.CANCELLATION, appointment=booked).exists()
+    booked_appointment.refresh_from_db()
+    assert booked_appointment.status == Status.CANCELLED
+    assert Message.objects.filter(kind=Kind.CANCELLATION, appointment=booked_appointment).exists()
 
 
-def test_after_the_cut_off_cancelling_is_refused_with_the_office_phone(signed_in, booked, clock):
+def test_after_the_cut_off_cancelling_is_refused_with_the_office_phone(
+    signed_in, booked_appointment, clock
+):
     clock.move_to(local(TUESDAY, 9), tick=False)  # cut-off is two hours
-    page = text(signed_in.get(page_of(booked)))
-    assert page_of(booked, "cancel") not in page and booked.office.phone in page
-    response = signed_in.post(page_of(booked, "cancel"))
+    page = text(signed_in.get(page_of(booked_appointment)))
+    assert (
+        page_of(booked_appointment, "cancel") not in page
+        and booked_appointment.office.phone in page
+    )
+    response = signed_in.post(page_of(booked_appointment, "cancel"))
     assert str(errors.TOO_LATE_TO_CANCEL) in text(response)
-    booked.refresh_from_db()
-    assert booked.status == Status.BOOKED
+    booked_appointment.refresh_from_db()
+    assert booked_appointment.status == Status.BOOKED
 
 
-def test_a_resident_moves_a_consultation_keeping_its_reference(signed_in, booked):
-    picker = text(signed_in.get(page_of(booked, "reschedule"), {"day": "2026-12-08"}))
+def test_a_resident_moves_a_consultation_keeping_its_reference(signed_in, booked_appointment):
+    picker = text(signed_in.get(page_of(booked_appointment, "reschedule"), {"day": "2026-12-08"}))
     assert "start=2026-12-08T10%3A00" not in picker  # where it is now
     assert "start=2026-12-08T11%3A00" in picker
-    confirm_url = page_of(booked, "reschedule_confirm")
+    confirm_url = page_of(booked_appointment, "reschedule_confirm")
     confirm = signed_in.get(confirm_url, chosen(local(TUESDAY, 11)))
     assert "11:00" in text(confirm)
     response = signed_in.post(confirm_url, chosen(local(TUESDAY, 11)))
-    assert response.url == page_of(booked)
-    moved = Appointment.objects.get(pk=booked.pk)
+    assert response.url == page_of(booked_appointment)
+    moved = Appointment.objects.get(pk=booked_appointment.pk)
     assert moved.starts_at == local(TUESDAY, 11)
-    assert moved.reference == booked.reference and moved.sequence == booked.sequence + 1
-    assert Message.objects.filter(kind=Kind.RESCHEDULE, appointment=booked).exists()
+    assert (
+        moved.reference == booked_appointment.reference
+        and moved.sequence == booked_appointment.sequence + 1
+    )
+    assert Message.objects.filter(kind=Kind.RESCHEDULE, appointment=booked_appointment).exists()
 
 
-def test_moving_to_a_time_taken_meanwhile_changes_nothing_and_offers_others(signed_in, booked):
-    book(resident=UserFactory(), lawyer=booked.lawyer, start=local(TUESDAY, 11))
-    response = signed_in.post(page_of(booked, "reschedule_confirm"), chosen(local(TUESDAY, 11)))
+def test_moving_to_a_time_taken_meanwhile_changes_nothing_and_offers_others(
+    signed_in, booked_appointment
+):
+    AppointmentFactory(
+        resident=UserFactory(), lawyer=booked_appointment.lawyer, starts_at=local(TUESDAY, 11)
+    )
+    response = signed_in.post(
+        page_of(booked_appointment, "reschedule_confirm"), chosen(local(TUESDAY, 11))
+    )
     assert str(errors.TIME_GONE) in text(response)
     assert "start=2026-12-08T11%3A30" in text(response)
-    booked.refresh_from_db()
-    assert booked.starts_at == local(TUESDAY, 10)
+    booked_appointment.refresh_from_db()
+    assert booked_appointment.starts_at == local(TUESDAY, 10)
 
 
-def test_the_calendar_file_of_an_appointment(signed_in, booked):
-    response = signed_in.get(page_of(booked, "appointment_ics"))
+def test_the_calendar_file_of_an_appointment(signed_in, booked_appointment):
+    response = signed_in.get(page_of(booked_appointment, "appointment_ics"))
     assert response["Content-Type"].startswith("text/calendar")
     assert "attachment" in response["Content-Disposition"]
-    assert booked.display_reference in response.content.decode()
+    assert booked_appointment.display_reference in response.content.decode()
 
 
 @pytest.mark.parametrize(
     "name", ["appointment", "appointment_ics", "cancel", "reschedule", "reschedule_confirm"]
 )
-def test_another_residents_appointment_is_not_found(client, booked, name):
+def test_another_residents_appointment_is_not_found(client, booked_appointment, name):
     client.force_login(UserFactory())
-    assert client.get(page_of(booked, name)).status_code == HTTPStatus.NOT_FOUND
-    assert client.post(page_of(booked, name)).status_code == HTTPStatus.NOT_FOUND
-    booked.refresh_from_db()
-    assert booked.status == Status.BOOKED
+    assert client.get(page_of(booked_appointment, name)).status_code == HTTPStatus.NOT_FOUND
+    assert client.post(page_of(booked_appointment, name)).status_code == HTTPStatus.NOT_FOUND
+    booked_appointment.refresh_from_db()
+    assert booked_appointment.status == Status.BOOKED
 
 
-def test_the_pages_speak_english_when_asked(signed_in, booked):
+def test_the_pages_speak_english_when_asked(signed_in, booked_appointment):
     signed_in.cookies["django_language"] = "en"
     page = text(signed_in.get(reverse("booking:my_appointments")))
     assert "My appointments" in page and "Upcoming" in page
-    page = text(signed_in.get(page_of(booked)))
+    page = text(signed_in.get(page_of(booked_appointment)))
     assert "What to bring" in page and "ID card" in page

@@ -32,7 +32,7 @@ from booking.services.data_rights import (
 from booking.services.retention import run_retention
 from sms.models import Message
 from tests.conftest import NOW, local
-from tests.factories import OfficeFactory, UserFactory
+from tests.factories import AppointmentFactory, OfficeFactory, UserFactory
 
 MONDAY = NOW.date()
 
@@ -51,19 +51,6 @@ def past(lawyer, resident, when, status=Status.ATTENDED, **fields):
     )
 
 
-def book(lawyer, resident, day=MONDAY, hour=10, **fields):
-    return book_appointment(
-        resident=resident,
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
-        lawyer=lawyer,
-        starts_at=local(day, hour),
-        mode=Mode.IN_PERSON,
-        now=NOW,
-        **fields,
-    )
-
-
 # --- cool-down ---------------------------------------------------------------------
 
 
@@ -72,7 +59,7 @@ def test_three_no_shows_pause_online_booking_for_thirty_days(lawyer, resident):
         past(lawyer, resident, NOW - dt.timedelta(days=days_ago), status=Status.NO_SHOW)
 
     with pytest.raises(errors.CoolingDown) as refused:
-        book(lawyer, resident)
+        AppointmentFactory(lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW)
 
     office = lawyer.offices.get()
     assert selectors.cooldown(resident_id=resident.pk, office=office, now=NOW) == (
@@ -92,16 +79,30 @@ def test_the_pause_ends_and_old_or_few_strikes_do_not_count(lawyer, resident):
     past(lawyer, resident, NOW - dt.timedelta(days=31, hours=1), status=Status.NO_SHOW)
     # Three within 90 days, but the pause of 30 days after the latest is over.
     assert selectors.cooldown(resident_id=resident.pk, office=office, now=NOW) is None
-    assert book(lawyer, resident).status == Status.BOOKED
+    assert (
+        AppointmentFactory(
+            lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW
+        ).status
+        == Status.BOOKED
+    )
 
 
 def test_late_cancellations_by_the_resident_count_but_not_the_offices(lawyer, resident):
     office = lawyer.offices.get()
-    first = book(lawyer, resident, hour=10)
+    first = AppointmentFactory(
+        lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW
+    )
     cancel_appointment(appointment=first, by=resident, now=NOW)  # 2 h before: late
-    second = book(lawyer, resident, hour=11)
+    second = AppointmentFactory(
+        lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 11), now=NOW
+    )
     cancel_appointment(appointment=second, by=lawyer.user, now=NOW)  # by the office
-    third = book(lawyer, resident, day=MONDAY + dt.timedelta(days=7))
+    third = AppointmentFactory(
+        lawyer=lawyer,
+        resident=resident,
+        starts_at=local(MONDAY + dt.timedelta(days=7), 10),
+        now=NOW,
+    )
     cancel_appointment(appointment=third, by=resident, now=NOW)  # a week ahead: not late
     for appointment in (first, second, third):
         appointment.refresh_from_db()
@@ -116,7 +117,14 @@ def test_late_cancellations_by_the_resident_count_but_not_the_offices(lawyer, re
 def test_the_desk_can_still_book_for_a_paused_resident(lawyer, resident, desk_user):
     for days_ago in (10, 9, 8):
         past(lawyer, resident, NOW - dt.timedelta(days=days_ago), status=Status.NO_SHOW)
-    appointment = book(lawyer, resident, booked_by=desk_user, channel=Channel.DESK)
+    appointment = AppointmentFactory(
+        lawyer=lawyer,
+        resident=resident,
+        starts_at=local(MONDAY, 10),
+        booked_by=desk_user,
+        channel=Channel.DESK,
+        now=NOW,
+    )
     assert appointment.status == Status.BOOKED
 
 
@@ -126,7 +134,12 @@ def test_an_office_can_switch_the_pause_off(lawyer, resident):
     office.save()
     for days_ago in (10, 9, 8):
         past(lawyer, resident, NOW - dt.timedelta(days=days_ago), status=Status.NO_SHOW)
-    assert book(lawyer, resident).status == Status.BOOKED
+    assert (
+        AppointmentFactory(
+            lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW
+        ).status
+        == Status.BOOKED
+    )
 
 
 # --- retention -----------------------------------------------------------------------
@@ -199,9 +212,18 @@ def test_each_office_keeps_details_for_its_own_period(lawyer):
 
 
 def test_the_export_holds_everything_about_the_resident_and_nothing_of_others(lawyer, resident):
-    mine = book(lawyer, resident, **personal())
+    mine = AppointmentFactory(
+        lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW, **personal()
+    )
     others = UserFactory(display_name="别人")
-    book(lawyer, others, hour=11, summary="别人的事", matter_consent_at=NOW)
+    AppointmentFactory(
+        lawyer=lawyer,
+        resident=others,
+        starts_at=local(MONDAY, 11),
+        summary="别人的事",
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     AppointmentNote.objects.create(appointment=mine, author=lawyer, text="律师的工作笔记")
     record_access(viewer=lawyer.user, appointments=[mine], place="appointment",
                   details=["name", "summary"], ip="10.0.0.1")  # fmt: skip
@@ -226,7 +248,9 @@ def test_the_export_holds_everything_about_the_resident_and_nothing_of_others(la
 def test_withdrawing_consent_cancels_upcoming_consultations_quietly(lawyer, resident):
     resident.consented_at = NOW
     resident.save()
-    upcoming = book(lawyer, resident)
+    upcoming = AppointmentFactory(
+        lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW
+    )
     messages_before = Message.objects.count()
 
     assert withdraw_consent(user=resident, now=NOW) == 1
@@ -243,7 +267,9 @@ def test_withdrawing_consent_cancels_upcoming_consultations_quietly(lawyer, resi
 
 
 def test_deleting_the_account_erases_everything_personal(lawyer, resident):
-    upcoming = book(lawyer, resident, **personal())
+    upcoming = AppointmentFactory(
+        lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW, **personal()
+    )
     earlier = past(lawyer, resident, NOW - dt.timedelta(days=10), **personal())
     record_access(viewer=lawyer.user, appointments=[earlier], place="agenda",
                   details=["name"], ip=None)  # fmt: skip
@@ -267,7 +293,9 @@ def test_deleting_the_account_erases_everything_personal(lawyer, resident):
 
 
 def test_the_access_log_keeps_one_row_per_viewer_consultation_place_and_day(lawyer, resident):
-    appointment = book(lawyer, resident)
+    appointment = AppointmentFactory(
+        lawyer=lawyer, resident=resident, starts_at=local(MONDAY, 10), now=NOW
+    )
     with CaptureQueriesContext(connection) as queries:
         for _ in range(3):
             record_access(viewer=lawyer.user, appointments=[appointment], place="agenda",
