@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OFFICE_ROLES, Role, SecurityEvent, User
 from accounts.office_boundaries import record_credentials_refused, works_for_another_office
+from accounts.signals import residents_seen
 
 # What an office admin who is not a superuser may not change about anyone, themselves
 # included: privileges, and which office a person works at.
@@ -161,12 +162,12 @@ class AuthenticatorAdmin(BaseAuthenticatorAdmin):
 
 def _log_residents(request, users) -> None:
     """Residents' names and numbers shown in the admin (to superusers only) are logged."""
-    from booking.access_log import Seen, log_access
-
+    # booking's access log keeps them (booking/signals.py): accounts does not import booking.
     residents = [user for user in users if user.role == Role.RESIDENT]
-    log_access(
-        request,
-        [Seen(None, user.pk, None) for user in residents],
+    residents_seen.send(
+        sender=User,
+        request=request,
+        users=residents,
         place="admin",
         details=("name", "phone", "village"),
     )

@@ -18,6 +18,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from accounts import checks  # noqa: F401 -- registers the system checks
+        from accounts import (
+            checks,  # noqa: F401 -- registers the system checks
+            sms_hooks,
+        )
+
+        sms_hooks.connect()
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="accounts.start_idle_clock")

@@ -12,13 +12,14 @@ from django.db.models import Q
 
 from accounts.models import SecurityEvent, SecurityEventKind, User
 from accounts.security import record_event
-from booking.models import Office
 
 
 def works_for_another_office(*, user_id: int, office_id: int | None) -> bool:
     """Whether the user is a superuser, staff of an office other than ``office_id``, or a
     lawyer of one. One query."""
-    elsewhere = Office.objects.exclude(pk=office_id).values("pk")
+    # booking.Office, through the user's own foreign key (booking imports accounts).
+    offices = User._meta.get_field("office").related_model.objects
+    elsewhere = offices.exclude(pk=office_id).values("pk")
     return (
         User.objects.filter(pk=user_id)
         .filter(Q(is_superuser=True) | Q(office__in=elsewhere) | Q(lawyer__offices__in=elsewhere))

@@ -8,6 +8,7 @@ class BookingConfig(AppConfig):
     verbose_name = _("Booking")
 
     def ready(self) -> None:
-        from booking import signals
+        from booking import signals, sms_hooks
 
         signals.connect()
+        sms_hooks.connect()

@@ -8,4 +8,10 @@ class SmsConfig(AppConfig):
     verbose_name = _("Text messages")
 
     def ready(self):
-        from sms import checks  # noqa: F401  (registers the start-up checks)
+        from sms import (
+            checks,  # noqa: F401  (registers the start-up checks)
+            delivery,
+            tasks,
+        )
+
+        tasks.run_deliveries_with(delivery.deliver)

@@ -68,12 +68,12 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from booking.models import Appointment
 from sms.backends import PermanentError, TemporaryError, get_shared_backend
 from sms.backends.base import FOUND_DELIVERED, FOUND_FAILED, Found
 from sms.messages import build_sms
 from sms.models import Message, MessageStatus
 from sms.services import next_allowed_time, skip_reason
+from sms.tasks import deliver_message
 
 logger = logging.getLogger(__name__)
 
@@ -188,8 +188,6 @@ def _record(message: Message, **fields) -> bool:
 
 
 def _enqueue(message_id: int, run_after: dt.datetime) -> None:
-    from sms.tasks import deliver_message
-
     deliver_message.using(run_after=run_after).enqueue(message_id)
 
 
@@ -289,8 +287,9 @@ def _send(message: Message, *, abandoned: bool = False) -> str | None:
             return looked_up
     if message.appointment_id is not None:
         # One query for what skip_reason and quiet hours read (None if deleted since).
+        appointments = Message.appointment.field.related_model.objects  # booking's
         message.appointment = (
-            Appointment.objects.select_related("office", "resident")
+            appointments.select_related("office", "resident")
             .filter(pk=message.appointment_id)
             .first()
         )
@@ -399,8 +398,6 @@ def _pending_ids(message_ids: list[int], *, now: dt.datetime) -> set[int]:
     """
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
-
-    from sms.tasks import deliver_message
 
     tasks = DBTaskResult.objects.filter(
         status=TaskResultStatus.READY,

@@ -55,7 +55,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import SecurityEvent, SecurityEventKind
+from sms import hooks
 from sms.models import Message, MessageStatus, mask_number
 
 logger = logging.getLogger(__name__)
@@ -318,15 +318,8 @@ def record_refused_callback(*, provider: str, reason: str, ip: str | None) -> No
 
 
 def _write_event(*, identifier: str, ip: str | None, details: str, at: dt.datetime) -> None:
-    event = SecurityEvent(
-        kind=SecurityEventKind.CALLBACK_REFUSED,
-        at=at,
-        identifier=identifier,
-        ip=ip,
-        details=details[:300],
-    )
-    event.full_clean()
-    event.save()
+    record = hooks.provided("record_security_event")  # accounts' security log
+    record(kind="callback_refused", at=at, identifier=identifier, ip=ip, details=details[:300])
 
 
 def _short_backend(path: str) -> str:

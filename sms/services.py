@@ -22,11 +22,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from booking.follow_up_codes import follow_up_code
-from booking.models import Appointment, Mode, Status
-from sms import code_limits, registry
+from sms import code_limits, hooks, registry
+from sms.hooks import Appointment
 from sms.models import Kind, Message, MessageStatus
 from sms.rules import end_of_quiet, reminder_time
+from sms.tasks import deliver_message
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,6 @@ class SmsLimitReached(Exception):
 
 
 def _enqueue_delivery(message: Message) -> None:
-    from sms.tasks import deliver_message
-
     deliver_message.using(run_after=message.not_before).enqueue(message.pk)
 
 
@@ -137,9 +135,9 @@ def appointment_params(appointment: Appointment, language: str) -> dict[str, str
     local = appointment.starts_at.astimezone(office.tz)
     language = registry.language_of(language)
     params = office_params(office)
-    if appointment.mode == Mode.PHONE:
+    if appointment.mode == hooks.PHONE:
         with translation.override(language):
-            params["place"] = str(Mode.PHONE.label)
+            params["place"] = str(appointment.get_mode_display())
     return {
         **date_params(local.date(), language),
         "weekday": WEEKDAYS[language][local.weekday()],
@@ -223,6 +221,7 @@ def notify_follow_up(
     office = appointment.office
     language = _language(resident)
     safe = appointment.safe_contact
+    follow_up_code = hooks.provided("follow_up_code")
     code = follow_up_code(office_id=office.pk, topic_id=None if safe else appointment.topic_id)
     return queue_message(
         kind=Kind.FOLLOW_UP,
@@ -296,7 +295,7 @@ def skip_reason(message: Message, *, now: dt.datetime) -> str | None:
     appointment = message.appointment
     if message.kind not in ABOUT_A_BOOKED_APPOINTMENT or appointment is None:
         return None
-    if appointment.status != Status.BOOKED:
+    if appointment.status != hooks.BOOKED:
         return SKIP_CANCELLED
     if appointment.sequence != message.appointment_sequence:
         return SKIP_CHANGED

@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.http import (
     Http404,
@@ -41,7 +42,6 @@ from django.http import (
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from booking.access_log import client_ip
 from config.security import reads_body
 from sms.backends.twilio import report_auth_token, signed_by_twilio
 from sms.reports import (
@@ -59,6 +59,15 @@ from sms.reports import (
 
 TWILIO_BACKEND = "sms.backends.twilio.TwilioBackend"
 FORM = "application/x-www-form-urlencoded"
+
+
+def client_ip(request) -> str | None:
+    """The client's address as allauth sees it (booking.access_log.client_ip's rule: a
+    malformed forwarded header gives no address); sms does not import booking."""
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except Exception:  # allauth refuses a malformed forwarded header: log no address
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 """``manage.py sms_worker``: the background worker, with the recovery that Django tasks lack.
 
 It runs ``sms.delivery.recover()`` once at start, then again every ``--recover-every``
-seconds in a daemon thread (which also sends the offices' daily summaries when due,
-booking/services/summary.py), while the main thread runs django-tasks-db's ``db_worker``
-loop on the "sms" and "default" queues. Recovery lives exactly as long as a worker
-process does: every running worker sweeps (several workers sweeping at once may enqueue
-a spare task for the same row, which does nothing), and a worker that starts after a
-crash sweeps first. The thread uses its own database connection and closes it after
-each sweep.
+seconds in a daemon thread (which also runs the jobs other apps hand it, sms/hooks.py:
+the offices' daily summaries when due, booking/services/summary.py), while the main
+thread runs django-tasks-db's ``db_worker`` loop on the "sms" and "default" queues.
+Recovery lives exactly as long as a worker process does: every running worker sweeps
+(several workers sweeping at once may enqueue a spare task for the same row, which does
+nothing), and a worker that starts after a crash sweeps first. The thread uses its own
+database connection and closes it after each sweep.
 
 Stop it with SIGINT or SIGTERM: the current task finishes first (a second signal cuts
 it short; its row is then recovered after its lease). ``--batch`` processes what is
@@ -24,17 +24,22 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 from django.utils import timezone
 
-from accounts.services import delete_expired_pending_residents
-from booking.services.retention import run_retention
-from booking.services.summary import send_due_summaries
 from sms.delivery import prune_task_results, recover
+from sms.hooks import WORKER_JOBS
 
 logger = logging.getLogger("sms.worker")
 
 # About once an hour: old finished task rows are deleted (sms.delivery.prune_task_results),
-# accounts started for a number whose code was never entered, and personal details past
-# their office's retention period (booking/services/retention.py).
+# then the other apps' pruning jobs run (sms/hooks.py: accounts started for a number whose
+# code was never entered, personal details past their office's retention period).
 PRUNE_EVERY_SECONDS = 3600
+
+
+def _run_jobs(every: str) -> None:
+    for job in WORKER_JOBS:
+        if job.every == every:
+            for line in job.run(timezone.now()) or ():
+                logger.info("%s: %s", job.name, line)
 
 
 def recover_periodically(every: float, stop: threading.Event) -> None:
@@ -43,12 +48,10 @@ def recover_periodically(every: float, stop: threading.Event) -> None:
         try:
             recover()
             # The office heads' daily figures: each due one once, by whichever worker.
-            send_due_summaries(now=timezone.now())
+            _run_jobs("sweep")
             if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                 prune_task_results()
-                delete_expired_pending_residents(now=timezone.now())
-                for line in run_retention(now=timezone.now()).lines():
-                    logger.info("Retention: %s", line)
+                _run_jobs("prune")
                 last_prune = time.monotonic()
         except Exception:
             logger.exception("Recovery sweep failed; next one in %s s.", every)
