@@ -20,7 +20,6 @@ from booking.availability_forms import CHOOSE_KEEP_OR_CANCEL
 from booking.errors import BookingError, SlotNotOffered
 from booking.models import AvailabilityRule, Mode, Status, TimeOff
 from booking.selectors import list_free_slots
-from booking.services import book_appointment
 from booking.services.availability import (
     CANCEL,
     END_BEFORE_START,
@@ -53,7 +52,13 @@ from booking.views.availability import (
 from sms.models import Kind, Message
 from tests import racing
 from tests.conftest import NOW, SHANGHAI, local
-from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    LawyerFactory,
+    OfficeFactory,
+    RuleFactory,
+    UserFactory,
+)
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -67,18 +72,6 @@ pytestmark = pytest.mark.usefixtures("plain_http")
 @pytest.fixture(autouse=True)
 def clock(frozen_clock):
     return frozen_clock
-
-
-def book(resident, lawyer, office, topic, start, mode=Mode.IN_PERSON):
-    return book_appointment(
-        resident=resident,
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        starts_at=start,
-        mode=mode,
-        now=NOW,
-    )
 
 
 def tuesday_rule(lawyer) -> AvailabilityRule:
@@ -124,7 +117,14 @@ def status_of(appointment) -> str:
 def test_time_off_over_a_booked_appointment_changes_nothing_until_decided(
     lawyer, office, topic, resident
 ):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     with pytest.raises(DecisionsNeeded) as asked:
         add_time_off(
             lawyer=lawyer, starts_at=local(TUESDAY, 0), ends_at=local(WEDNESDAY, 0), now=NOW
@@ -140,7 +140,14 @@ def test_time_off_over_a_booked_appointment_changes_nothing_until_decided(
 def test_time_off_with_keep_keeps_the_appointment_booked_and_closes_the_free_times(
     lawyer, office, topic, resident
 ):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     result = add_time_off(
         lawyer=lawyer,
         starts_at=local(TUESDAY, 0),
@@ -161,8 +168,22 @@ def test_time_off_with_keep_keeps_the_appointment_booked_and_closes_the_free_tim
 def test_time_off_with_cancel_cancels_and_queues_one_sms_to_that_resident(
     lawyer, office, topic, resident
 ):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
-    other = book(UserFactory(), lawyer, office, topic, local(WEDNESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
+    other = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(WEDNESDAY, 10),
+        now=NOW,
+    )
     result = add_time_off(
         lawyer=lawyer,
         starts_at=local(TUESDAY, 9, 45),
@@ -180,13 +201,27 @@ def test_time_off_with_cancel_cancels_and_queues_one_sms_to_that_resident(
 
 
 def test_a_decision_set_gone_stale_is_refused_with_the_new_set(lawyer, office, topic, resident):
-    first = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    first = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     with pytest.raises(DecisionsNeeded):
         add_time_off(
             lawyer=lawyer, starts_at=local(TUESDAY, 0), ends_at=local(WEDNESDAY, 0), now=NOW
         )
     # Someone books inside the range after the lawyer looked.
-    second = book(UserFactory(), lawyer, office, topic, local(TUESDAY, 11))
+    second = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 11),
+        now=NOW,
+    )
     with pytest.raises(DecisionsNeeded) as refused:
         add_time_off(
             lawyer=lawyer,
@@ -211,7 +246,14 @@ def test_time_off_strands_appointments_at_every_office_of_the_lawyer(
     RuleFactory(
         lawyer=lawyer, office=elsewhere, weekday=1, start_time=dt.time(14), end_time=dt.time(16)
     )
-    there = book(resident, lawyer, elsewhere, topic, local(TUESDAY, 14))
+    there = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=elsewhere,
+        topic=topic,
+        starts_at=local(TUESDAY, 14),
+        now=NOW,
+    )
     with pytest.raises(DecisionsNeeded) as asked:
         add_time_off(
             lawyer=lawyer, starts_at=local(TUESDAY, 0), ends_at=local(WEDNESDAY, 0), now=NOW
@@ -220,7 +262,14 @@ def test_time_off_strands_appointments_at_every_office_of_the_lawyer(
 
 
 def test_time_off_without_booked_appointments_is_added_at_once(lawyer, office, topic, resident):
-    cancelled = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    cancelled = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     cancelled.status = Status.CANCELLED
     cancelled.save(update_fields=["status"])
     result = add_time_off(
@@ -270,8 +319,22 @@ def test_time_off_bounds_are_local_days_and_times(kwargs, expected):
 def test_shrinking_a_range_strands_only_the_appointments_left_outside(
     lawyer, office, topic, resident
 ):
-    inside = book(resident, lawyer, office, topic, local(TUESDAY, 9))
-    outside = book(UserFactory(), lawyer, office, topic, local(TUESDAY, 11, 30))
+    inside = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 9),
+        now=NOW,
+    )
+    outside = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 11, 30),
+        now=NOW,
+    )
     rule = tuesday_rule(lawyer)
     with pytest.raises(DecisionsNeeded) as asked:
         change_availability_rule(rule=rule, **rule_fields(rule, end_time=dt.time(11)), now=NOW)
@@ -297,9 +360,30 @@ def test_shrinking_a_range_strands_only_the_appointments_left_outside(
 def test_deleting_a_range_strands_its_appointments_and_keeping_them_is_allowed(
     lawyer, office, topic, resident
 ):
-    tuesday = book(resident, lawyer, office, topic, local(TUESDAY, 10))
-    next_tuesday = book(UserFactory(), lawyer, office, topic, local(NEXT_TUESDAY, 10))
-    wednesday = book(UserFactory(), lawyer, office, topic, local(WEDNESDAY, 10))
+    tuesday = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
+    next_tuesday = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(NEXT_TUESDAY, 10),
+        now=NOW,
+    )
+    wednesday = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(WEDNESDAY, 10),
+        now=NOW,
+    )
     rule = tuesday_rule(lawyer)
     with pytest.raises(DecisionsNeeded) as asked:
         delete_availability_rule(rule=rule, now=NOW)
@@ -319,7 +403,14 @@ def test_deleting_a_range_strands_its_appointments_and_keeping_them_is_allowed(
 
 
 def test_a_change_of_mode_strands_the_appointments_of_the_old_mode(lawyer, office, topic, resident):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     rule = tuesday_rule(lawyer)
     with pytest.raises(DecisionsNeeded) as asked:
         change_availability_rule(rule=rule, **rule_fields(rule, mode=Mode.PHONE), now=NOW)
@@ -329,7 +420,14 @@ def test_a_change_of_mode_strands_the_appointments_of_the_old_mode(lawyer, offic
 def test_an_appointment_kept_outside_the_hours_is_not_asked_about_again(
     lawyer, office, topic, resident
 ):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 11, 30))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 11, 30),
+        now=NOW,
+    )
     rule = tuesday_rule(lawyer)
     change_availability_rule(
         rule=rule,
@@ -346,7 +444,14 @@ def test_an_appointment_kept_outside_the_hours_is_not_asked_about_again(
 def test_a_longer_range_or_a_new_one_strands_nothing_and_offers_more_times(
     lawyer, office, topic, resident
 ):
-    book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     rule = tuesday_rule(lawyer)
     change_availability_rule(rule=rule, **rule_fields(rule, end_time=dt.time(13)), now=NOW)
     assert local(TUESDAY, 12, 30) in free_starts(office, topic, TUESDAY)
@@ -370,7 +475,14 @@ def test_a_change_at_one_office_leaves_the_appointments_at_another_alone(
     RuleFactory(
         lawyer=lawyer, office=elsewhere, weekday=1, start_time=dt.time(14), end_time=dt.time(16)
     )
-    book(resident, lawyer, elsewhere, topic, local(TUESDAY, 14))
+    AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=elsewhere,
+        topic=topic,
+        starts_at=local(TUESDAY, 14),
+        now=NOW,
+    )
     result = delete_availability_rule(rule=tuesday_rule(lawyer), now=NOW)
     assert result.kept == result.cancelled == []
 
@@ -603,7 +715,14 @@ def answer(page, decisions: dict) -> dict:
 def test_time_off_over_a_booking_shows_it_and_changes_nothing_until_decided(
     as_lawyer, lawyer, office, topic, resident
 ):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     page = as_lawyer.post(reverse("booking:time_off_add"), time_off_data())
     assert page.status_code == HTTPStatus.OK
     assert "booking/lawyer/hours_stranded.html" in template_names(page)
@@ -621,7 +740,14 @@ def test_time_off_over_a_booking_shows_it_and_changes_nothing_until_decided(
 
 
 def test_keep_on_the_page_keeps_the_appointment(as_lawyer, lawyer, office, topic, resident):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     page = as_lawyer.post(reverse("booking:time_off_add"), time_off_data())
     response = as_lawyer.post(
         reverse("booking:time_off_add"), answer(page, {appointment.pk: KEEP}), follow=True
@@ -638,7 +764,14 @@ def test_keep_on_the_page_keeps_the_appointment(as_lawyer, lawyer, office, topic
 
 
 def test_cancel_on_the_page_cancels_and_queues_one_sms(as_lawyer, lawyer, office, topic, resident):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     data = time_off_data(start_time="09:30", end_time="10:30")
     page = as_lawyer.post(reverse("booking:time_off_add"), data)
     response = as_lawyer.post(
@@ -655,7 +788,14 @@ def test_cancel_on_the_page_cancels_and_queues_one_sms(as_lawyer, lawyer, office
 def test_no_choice_for_an_appointment_asks_again_and_changes_nothing(
     as_lawyer, lawyer, office, topic, resident
 ):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     page = as_lawyer.post(reverse("booking:time_off_add"), time_off_data())
     again = as_lawyer.post(reverse("booking:time_off_add"), answer(page, {}))
     assert "booking/lawyer/hours_stranded.html" in template_names(again)
@@ -667,10 +807,24 @@ def test_no_choice_for_an_appointment_asks_again_and_changes_nothing(
 def test_a_booking_made_after_the_page_was_shown_is_shown_and_nothing_changes(
     as_lawyer, lawyer, office, topic, resident
 ):
-    first = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    first = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     page = as_lawyer.post(reverse("booking:time_off_add"), time_off_data())
     latecomer = UserFactory(display_name="迟到的居民")
-    second = book(latecomer, lawyer, office, topic, local(TUESDAY, 11))
+    second = AppointmentFactory(
+        resident=latecomer,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 11),
+        now=NOW,
+    )
     again = as_lawyer.post(reverse("booking:time_off_add"), answer(page, {first.pk: CANCEL}))
     assert "booking/lawyer/hours_stranded.html" in template_names(again)
     content = text(again)
@@ -720,7 +874,14 @@ def test_deleting_time_off_on_the_page(as_lawyer, lawyer, office, topic):
 
 
 def test_shrinking_hours_on_the_page_asks_then_cancels(as_lawyer, lawyer, office, topic, resident):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 11, 30))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 11, 30),
+        now=NOW,
+    )
     rule = tuesday_rule(lawyer)
     url = reverse("booking:hours_edit", kwargs={"rule_id": rule.pk})
     data = {
@@ -744,7 +905,14 @@ def test_shrinking_hours_on_the_page_asks_then_cancels(as_lawyer, lawyer, office
 
 
 def test_deleting_hours_on_the_page_asks_then_keeps(as_lawyer, lawyer, office, topic, resident):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     rule = tuesday_rule(lawyer)
     url = reverse("booking:hours_delete", kwargs={"rule_id": rule.pk})
     assert as_lawyer.get(url).status_code == HTTPStatus.OK
@@ -778,7 +946,14 @@ def test_every_input_has_a_label(as_lawyer, lawyer, name):
 
 
 def test_the_decision_radios_have_labels(as_lawyer, lawyer, office, topic, resident):
-    book(resident, lawyer, office, topic, local(TUESDAY, 10))
+    AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     found = inputs(as_lawyer.post(reverse("booking:time_off_add"), time_off_data()))
     radios = [c for c in found.controls if c.get("type") == "radio"]
     assert len(radios) == 2
@@ -893,7 +1068,17 @@ def test_a_booking_racing_time_off_is_either_refused_or_shown_never_silently_lef
     def take_slot(start, resident):
         def work():
             try:
-                return ("booked", book(resident, lawyer, office, topic, start).pk)
+                return (
+                    "booked",
+                    AppointmentFactory(
+                        resident=resident,
+                        lawyer=lawyer,
+                        office=office,
+                        topic=topic,
+                        starts_at=start,
+                        now=NOW,
+                    ).pk,
+                )
             except BookingError as refused:
                 return (refused.code, None)
 

@@ -30,7 +30,7 @@ from booking.models import AccessLog, AccessPlace, AppointmentNote, CalendarFeed
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
 from booking.views.calendar import FULL_NOT_CONFIRMED, PRIVACY_SAVED, ROTATED
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, RuleFactory, UserFactory
+from tests.factories import AppointmentFactory, LawyerFactory, RuleFactory, UserFactory
 
 HOST = "testserver"
 MONDAY = NOW.date()
@@ -70,19 +70,14 @@ def other_lawyer(office, topic):
 @pytest.fixture
 def booked(resident, lawyer, office, topic):
     """Tuesday 9:30 in person, with everything a resident may tell."""
-    return book(resident, lawyer, office, topic, local(TUESDAY, 9, 30), **DETAILS)
-
-
-def book(resident, lawyer, office, topic, start, mode=Mode.IN_PERSON, **extra):
-    return services.book_appointment(
+    return AppointmentFactory(
         resident=resident,
+        lawyer=lawyer,
         office=office,
         topic=topic,
-        lawyer=lawyer,
-        starts_at=start,
-        mode=mode,
+        starts_at=local(TUESDAY, 9, 30),
         now=NOW,
-        **extra,
+        **DETAILS,
     )
 
 
@@ -225,7 +220,15 @@ def test_a_phone_consultation_says_by_phone_where_the_place_would_be(
         end_time=dt.time(16),
         mode=Mode.PHONE,
     )
-    book(resident, lawyer, office, topic, local(TUESDAY, 14), mode=Mode.PHONE)
+    AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 14),
+        mode=Mode.PHONE,
+        now=NOW,
+    )
     (event,) = parse(fetch(client, feed).content).events
 
     assert str(event["LOCATION"]) == "电话咨询"
@@ -254,7 +257,14 @@ def test_a_moved_appointment_keeps_its_uid_with_a_higher_sequence(
 def test_a_cancelled_appointment_stays_marked_for_30_days_then_leaves(
     client, clock, feed, booked, resident, lawyer, office, topic
 ):
-    kept = book(UserFactory(), lawyer, office, topic, local(TUESDAY, 11))
+    kept = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 11),
+        now=NOW,
+    )
     before = by_uid(parse(fetch(client, feed).content))[uid(booked)]
     clock.move_to(NOW + dt.timedelta(minutes=5), tick=False)
     services.cancel_appointment(appointment=booked, by=resident)
@@ -288,7 +298,9 @@ def test_the_window_reaches_a_year_ahead(client, feed, lawyer, office, topic):
     office.horizon_days = 366
     office.save(update_fields=["horizon_days"])
     far = local(MONDAY + dt.timedelta(days=364), 9)  # a weekday within the horizon
-    far_booking = book(UserFactory(), lawyer, office, topic, far)
+    far_booking = AppointmentFactory(
+        resident=UserFactory(), lawyer=lawyer, office=office, topic=topic, starts_at=far, now=NOW
+    )
     assert uid(far_booking) in by_uid(parse(fetch(client, feed).content))
 
 
@@ -352,7 +364,15 @@ def test_full_details_add_name_phone_and_needs_but_never_the_matter(client, feed
 def test_a_discreet_resident_is_flagged_only_with_full_details(
     client, feed, resident, lawyer, office, topic
 ):
-    book(resident, lawyer, office, topic, local(TUESDAY, 10), safe_contact=True)
+    AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        safe_contact=True,
+        now=NOW,
+    )
     flag = gettext_zh("The resident asked to be contacted discreetly.")
     assert flag not in unfolded(fetch(client, feed).content)
     set_feed_privacy(lawyer=lawyer, privacy=FeedPrivacy.FULL)
@@ -525,7 +545,14 @@ def test_any_change_of_what_the_feed_says_changes_its_etag(
     # once what the process keeps expires.
     clock.move_to(NOW + feeds.KEPT_FOR, tick=False)
     if change == "book":
-        book(UserFactory(), lawyer, office, topic, local(WEDNESDAY, 9))
+        AppointmentFactory(
+            resident=UserFactory(),
+            lawyer=lawyer,
+            office=office,
+            topic=topic,
+            starts_at=local(WEDNESDAY, 9),
+            now=NOW,
+        )
     elif change == "move":
         services.reschedule_appointment(
             appointment=booked, starts_at=local(WEDNESDAY, 10), mode=Mode.IN_PERSON, by=resident
@@ -557,12 +584,26 @@ def test_the_full_feed_makes_as_many_queries_for_many_appointments(
     client, feed, lawyer, office, topic
 ):
     set_feed_privacy(lawyer=lawyer, privacy=FeedPrivacy.FULL)
-    book(UserFactory(), lawyer, office, topic, local(TUESDAY, 9))
+    AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 9),
+        now=NOW,
+    )
     with CaptureQueriesContext(connection) as few:
         fetch(client, feed)
     for day in (WEDNESDAY, WEDNESDAY + dt.timedelta(days=1), WEDNESDAY + dt.timedelta(days=2)):
         for hour, minute in [(9, 0), (9, 30), (10, 0), (10, 30)]:
-            book(UserFactory(), lawyer, office, topic, local(day, hour, minute))
+            AppointmentFactory(
+                resident=UserFactory(),
+                lawyer=lawyer,
+                office=office,
+                topic=topic,
+                starts_at=local(day, hour, minute),
+                now=NOW,
+            )
     with CaptureQueriesContext(connection) as many:
         response = fetch(client, feed)
     assert len(parse(response.content).events) == 13
@@ -650,7 +691,14 @@ def test_another_lawyers_feed_is_not_found_even_when_signed_in(client, feed, oth
 def test_a_lawyers_feed_never_holds_another_lawyers_appointments_or_notes(
     client, feed, booked, lawyer, other_lawyer, office, topic, resident
 ):
-    others = book(UserFactory(), other_lawyer, office, topic, local(TUESDAY, 10))
+    others = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=other_lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 10),
+        now=NOW,
+    )
     AppointmentNote.objects.create(appointment=booked, author=lawyer, text="我的私密笔记")
     AppointmentNote.objects.create(appointment=others, author=other_lawyer, text="他的私密笔记")
     other_feed = get_or_create_feed(lawyer=other_lawyer)
@@ -828,7 +876,14 @@ def test_a_realistic_day_of_polling_by_four_clients_never_sees_429(
     for at, name, ip, conditional in polls:
         clock.move_to(at)
         if not booked_more and at.hour >= 10:  # the feed changes during the day
-            book(resident, lawyer, office, topic, local(WEDNESDAY, 11))
+            AppointmentFactory(
+                resident=resident,
+                lawyer=lawyer,
+                office=office,
+                topic=topic,
+                starts_at=local(WEDNESDAY, 11),
+                now=NOW,
+            )
             booked_more = True
         headers = {"if_none_match": etags[name]} if conditional and name in etags else {}
         response = client.get(feed_url(feed), REMOTE_ADDR=ip, headers=headers)

@@ -11,7 +11,13 @@ from booking import services
 from booking.feeds import EventText, build_calendar, resident_calendar
 from booking.models import Mode
 from tests.conftest import NOW, SHANGHAI, local
-from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    LawyerFactory,
+    OfficeFactory,
+    RuleFactory,
+    UserFactory,
+)
 
 HOST = "booking.example.org"
 TUESDAY = dt.date(2026, 12, 8)
@@ -46,19 +52,6 @@ def phone_hours(lawyer, office):
     )
 
 
-def book(resident, lawyer, office, topic, start, mode=Mode.IN_PERSON, **extra):
-    return services.book_appointment(
-        resident=resident,
-        office=office,
-        topic=topic,
-        lawyer=lawyer,
-        starts_at=start,
-        mode=mode,
-        now=NOW,
-        **extra,
-    )
-
-
 def parse(body: bytes) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(body)
 
@@ -75,7 +68,14 @@ def wall_clock(value: dt.datetime) -> tuple[dt.datetime, str]:
 
 @pytest.fixture
 def appointment(clock, resident, lawyer, office, topic, lawyer_name):
-    return book(resident, lawyer, office, topic, local(TUESDAY, 9, 30))
+    return AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 9, 30),
+        now=NOW,
+    )
 
 
 def test_the_file_is_a_publishable_calendar_in_the_office_time_zone(appointment, office):
@@ -205,7 +205,15 @@ def test_a_cancelled_appointment_is_marked_cancelled(clock, appointment, residen
 def test_a_phone_consultation_says_the_lawyer_will_call(
     clock, phone_hours, resident, lawyer, office, topic
 ):
-    appointment = book(resident, lawyer, office, topic, local(TUESDAY, 14), mode=Mode.PHONE)
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 14),
+        mode=Mode.PHONE,
+        now=NOW,
+    )
     event = only_event(resident_calendar(appointment, host=HOST))
 
     assert event["LOCATION"] == "电话咨询：律师会打电话给您"
@@ -219,7 +227,16 @@ def test_a_discreet_appointment_shows_only_the_time_and_the_reference(
     clock, phone_hours, resident, lawyer, office, topic, lawyer_name, mode, language
 ):
     start = local(TUESDAY, 9, 30) if mode == Mode.IN_PERSON else local(TUESDAY, 14)
-    appointment = book(resident, lawyer, office, topic, start, mode=mode, safe_contact=True)
+    appointment = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=start,
+        mode=mode,
+        safe_contact=True,
+        now=NOW,
+    )
     with translation.override(language):
         body = resident_calendar(appointment, host=HOST)
     event = only_event(body)
@@ -273,10 +290,31 @@ def test_the_feed_builder_orders_events_and_tells_clients_when_to_refresh(
 ):
     other_lawyer = LawyerFactory(offices=[office], topics=[topic])
     RuleFactory(lawyer=other_lawyer, office=office, weekday=1)
-    late = book(resident, lawyer, office, topic, local(TUESDAY, 11))
+    late = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        office=office,
+        topic=topic,
+        starts_at=local(TUESDAY, 11),
+        now=NOW,
+    )
     same_time = [
-        book(UserFactory(), lawyer, office, topic, local(TUESDAY, 9)),
-        book(UserFactory(), other_lawyer, office, topic, local(TUESDAY, 9)),
+        AppointmentFactory(
+            resident=UserFactory(),
+            lawyer=lawyer,
+            office=office,
+            topic=topic,
+            starts_at=local(TUESDAY, 9),
+            now=NOW,
+        ),
+        AppointmentFactory(
+            resident=UserFactory(),
+            lawyer=other_lawyer,
+            office=office,
+            topic=topic,
+            starts_at=local(TUESDAY, 9),
+            now=NOW,
+        ),
     ]
     same_time[1] = services.cancel_appointment(appointment=same_time[1], by=same_time[1].resident)
 
@@ -323,7 +361,9 @@ def test_each_event_is_written_in_its_own_office_time_zone(clock, resident, lawy
     lawyer.offices.add(west)
     RuleFactory(lawyer=lawyer, office=west, weekday=2)
     start = dt.datetime(2026, 12, 9, 9, 0, tzinfo=west.tz)
-    appointment = book(resident, lawyer, west, topic, start)
+    appointment = AppointmentFactory(
+        resident=resident, lawyer=lawyer, office=west, topic=topic, starts_at=start, now=NOW
+    )
 
     body = build_calendar(
         [appointment],
