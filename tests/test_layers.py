@@ -125,6 +125,17 @@ def test_services_selectors_and_models_do_not_import_the_web_side():
     assert not wrong, "\n".join(wrong)
 
 
+def test_no_view_module_imports_another_view_module():
+    wrong = [
+        f"{_where(module, line)} imports {target}"
+        for module, imported in IMPORTS.items()
+        if _is_view_module(module)
+        for target, line in imported
+        if _is_view_module(target) and target != module and target.count(".") > 1
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_walk_sees_function_level_and_relative_imports(tmp_path):
     """The walk itself: an import inside a function and a relative one are both seen."""
     path = tmp_path / "example.py"
