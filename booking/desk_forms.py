@@ -104,31 +104,27 @@ class DeskBookingForm(DetailsForm):
         multiline=True,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    opposing_party = NameField(
-        label=_("Name of the other party (optional)"),
-        help_text=_(
-            "The person or company the matter is against. Used only to make sure the "
-            "lawyer has not advised them."
-        ),
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    matter_consent = forms.BooleanField(
-        label=_(
-            "The resident agrees that what they said about the matter and the other party "
-            "is kept for the consultation."
-        ),
-        help_text=_(
-            "Ask separately, only if they said something: the lawyer reads it to prepare, "
-            "and the other party is used only for the conflict check."
-        ),
-        required=False,
-    )
 
     field_order = ["slot", "name"]
     # The resident's own questions (``DetailsForm``), in the words of the desk.
     words = {
+        "opposing_party": {
+            "label": _("Name of the other party (optional)"),
+            "help_text": _(
+                "The person or company the matter is against. Used only to make sure the "
+                "lawyer has not advised them."
+            ),
+        },
+        "matter_consent": {
+            "label": _(
+                "The resident agrees that what they said about the matter and the other "
+                "party is kept for the consultation."
+            ),
+            "help_text": _(
+                "Ask separately, only if they said something: the lawyer reads it to "
+                "prepare, and the other party is used only for the conflict check."
+            ),
+        },
         "needs_interpreter": {"label": _("Needs an interpreter")},
         "dialect": {"label": _("Dialect or language (optional)")},
         "accessibility_needs": {"label": _("Help needed for the visit (optional)")},
