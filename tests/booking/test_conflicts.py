@@ -31,7 +31,7 @@ from booking.models import Appointment, Mode, Status
 from booking.offer import preferred_order
 from booking.picker import Choice
 from tests.conftest import NOW, local
-from tests.factories import LawyerFactory, RuleFactory, UserFactory
+from tests.factories import AppointmentFactory, LawyerFactory, RuleFactory, UserFactory
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -72,23 +72,16 @@ def signed_in(client, resident):
     return client
 
 
-def book(resident, lawyer, start, now=NOW, **extra):
-    return services.book_appointment(
-        resident=resident,
-        office=lawyer.offices.get(),
-        topic=lawyer.topics.get(),
-        lawyer=lawyer,
-        starts_at=start,
-        mode=Mode.IN_PERSON,
-        now=now,
-        **{"matter_consent_at": now, **extra},  # agreed to keep the other party
-    )
-
-
 def advise(lawyer, client, day=LAST_YEAR, status=Status.ATTENDED, **extra) -> Appointment:
     """``client`` consulted ``lawyer`` on ``day`` at 9:00, booked the day before."""
     start = local(day, 9)
-    appointment = book(client, lawyer, start, now=start - dt.timedelta(days=1), **extra)
+    appointment = AppointmentFactory(
+        resident=client,
+        lawyer=lawyer,
+        starts_at=start,
+        **{"matter_consent_at": start - dt.timedelta(days=1), **extra},
+        now=start - dt.timedelta(days=1),
+    )
     Appointment.objects.filter(pk=appointment.pk).update(status=status)
     return appointment
 
@@ -278,7 +271,13 @@ def test_the_service_refuses_a_lawyer_who_advised_the_other_party(resident, lawy
     advise(lawyer, other_party)
     for party in ({"opposing_party": "王　五"}, {"opposing_party_phone": "137-0000-1111"}):
         with pytest.raises(errors.ConflictOfInterest) as refused:
-            book(resident, lawyer, local(TUESDAY, 9), **party)
+            AppointmentFactory(
+                resident=resident,
+                lawyer=lawyer,
+                starts_at=local(TUESDAY, 9),
+                **{"matter_consent_at": NOW, **party},
+                now=NOW,
+            )
         assert refused.value.message == errors.CONFLICT_OF_INTEREST
         assert OTHER_PARTY not in refused.value.message
     assert not Appointment.objects.filter(resident=resident).exists()
@@ -293,7 +292,14 @@ def test_another_party_named_with_an_invisible_character_inside_is_the_plain_nam
 ):
     advise(lawyer, other_party)
     with pytest.raises(errors.ConflictOfInterest):
-        book(resident, lawyer, local(TUESDAY, 9), opposing_party=f"王{invisible}五")
+        AppointmentFactory(
+            resident=resident,
+            lawyer=lawyer,
+            starts_at=local(TUESDAY, 9),
+            opposing_party=f"王{invisible}五",
+            matter_consent_at=NOW,
+            now=NOW,
+        )
 
 
 @pytest.mark.parametrize("invisible", INVISIBLE)
@@ -303,12 +309,26 @@ def test_a_client_registered_with_an_invisible_character_inside_is_matched_by_th
     earlier = register_resident_at_desk(name=f"王{invisible}五", village="石门村")
     assert advise(lawyer, earlier).resident_name_key == OTHER_PARTY
     with pytest.raises(errors.ConflictOfInterest):
-        book(resident, lawyer, local(TUESDAY, 9), opposing_party=OTHER_PARTY)
+        AppointmentFactory(
+            resident=resident,
+            lawyer=lawyer,
+            starts_at=local(TUESDAY, 9),
+            opposing_party=OTHER_PARTY,
+            matter_consent_at=NOW,
+            now=NOW,
+        )
 
 
 def test_the_service_stores_the_normalised_names(resident, lawyer):
     resident.display_name = "Li Si"
-    booked = book(resident, lawyer, local(TUESDAY, 9), opposing_party="王·五 (Wang)")
+    booked = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        opposing_party="王·五 (Wang)",
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     booked.refresh_from_db()
     assert booked.opposing_party == "王·五 (Wang)"
     assert booked.opposing_party_key == "王五wang"
@@ -338,9 +358,22 @@ def test_only_appointments_within_the_offices_years_count(
 
 
 def test_upcoming_appointments_count_too(resident, lawyer, other_party):
-    book(other_party, lawyer, local(TUESDAY, 10))
+    AppointmentFactory(
+        resident=other_party,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 10),
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     with pytest.raises(errors.ConflictOfInterest):
-        book(resident, lawyer, local(TUESDAY, 9), opposing_party=OTHER_PARTY)
+        AppointmentFactory(
+            resident=resident,
+            lawyer=lawyer,
+            starts_at=local(TUESDAY, 9),
+            opposing_party=OTHER_PARTY,
+            matter_consent_at=NOW,
+            now=NOW,
+        )
 
 
 @pytest.mark.parametrize(
@@ -356,29 +389,68 @@ def test_only_booked_and_attended_appointments_count(resident, lawyer, other_par
     advise(lawyer, other_party, status=status)
     if counts:
         with pytest.raises(errors.ConflictOfInterest):
-            book(resident, lawyer, local(TUESDAY, 9), opposing_party=OTHER_PARTY)
+            AppointmentFactory(
+                resident=resident,
+                lawyer=lawyer,
+                starts_at=local(TUESDAY, 9),
+                opposing_party=OTHER_PARTY,
+                matter_consent_at=NOW,
+                now=NOW,
+            )
     else:
         assert (
-            book(resident, lawyer, local(TUESDAY, 9), opposing_party=OTHER_PARTY).lawyer == lawyer
+            AppointmentFactory(
+                resident=resident,
+                lawyer=lawyer,
+                starts_at=local(TUESDAY, 9),
+                opposing_party=OTHER_PARTY,
+                matter_consent_at=NOW,
+                now=NOW,
+            ).lawyer
+            == lawyer
         )
 
 
 def test_a_residents_own_appointments_do_not_count_against_them(lawyer, other_party):
     """A namesake of the other party goes on seeing their own lawyer."""
     advise(lawyer, other_party)
-    booked = book(other_party, lawyer, local(TUESDAY, 9), opposing_party=OTHER_PARTY)
+    booked = AppointmentFactory(
+        resident=other_party,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        opposing_party=OTHER_PARTY,
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     assert booked.lawyer == lawyer
 
 
 def test_an_empty_name_matches_nothing(resident, lawyer):
     advise(lawyer, UserFactory(display_name="……"))  # a name of punctuation only
-    assert book(resident, lawyer, local(TUESDAY, 9), opposing_party="——").lawyer == lawyer
+    assert (
+        AppointmentFactory(
+            resident=resident,
+            lawyer=lawyer,
+            starts_at=local(TUESDAY, 9),
+            opposing_party="——",
+            matter_consent_at=NOW,
+            now=NOW,
+        ).lawyer
+        == lawyer
+    )
 
 
 def test_moving_to_a_lawyer_who_advised_the_other_party_is_refused(
     resident, lawyer, colleague, other_party
 ):
-    booked = book(resident, colleague, local(MONDAY, 14), opposing_party=OTHER_PARTY)
+    booked = AppointmentFactory(
+        resident=resident,
+        lawyer=colleague,
+        starts_at=local(MONDAY, 14),
+        opposing_party=OTHER_PARTY,
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     advise(lawyer, other_party)
     with pytest.raises(errors.ConflictOfInterest):
         services.reschedule_appointment(
@@ -399,10 +471,37 @@ def test_moving_to_a_lawyer_who_advised_the_other_party_is_refused(
 def test_a_conflict_that_arises_after_booking_is_flagged_on_both_appointments(
     resident, lawyer, colleague, other_party
 ):
-    mine = book(resident, lawyer, local(TUESDAY, 10), opposing_party="王 五")
-    theirs = book(other_party, lawyer, local(TUESDAY, 9))  # books later, names nobody
-    elsewhere = book(UserFactory(), colleague, local(MONDAY, 14), opposing_party=OTHER_PARTY)
-    unrelated = book(UserFactory(), lawyer, local(TUESDAY, 11), opposing_party="赵六")
+    mine = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 10),
+        opposing_party="王 五",
+        matter_consent_at=NOW,
+        now=NOW,
+    )
+    theirs = AppointmentFactory(
+        resident=other_party,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        matter_consent_at=NOW,
+        now=NOW,
+    )  # books later, names nobody
+    elsewhere = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=colleague,
+        starts_at=local(MONDAY, 14),
+        opposing_party=OTHER_PARTY,
+        matter_consent_at=NOW,
+        now=NOW,
+    )
+    unrelated = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 11),
+        opposing_party="赵六",
+        matter_consent_at=NOW,
+        now=NOW,
+    )
 
     flags = flag_possible_conflicts([mine, theirs, elsewhere, unrelated], now=NOW)
 
@@ -411,8 +510,21 @@ def test_a_conflict_that_arises_after_booking_is_flagged_on_both_appointments(
 
 
 def test_the_flag_matches_phones_both_ways(resident, lawyer, other_party):
-    mine = book(resident, lawyer, local(TUESDAY, 10), opposing_party_phone=OTHER_PARTYS_PHONE)
-    theirs = book(other_party, lawyer, local(TUESDAY, 9))
+    mine = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 10),
+        opposing_party_phone=OTHER_PARTYS_PHONE,
+        matter_consent_at=NOW,
+        now=NOW,
+    )
+    theirs = AppointmentFactory(
+        resident=other_party,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     assert flag_possible_conflicts([mine, theirs], now=NOW) == {
         mine.pk: ADVISED_OTHER_PARTY,
         theirs.pk: NAMED_BY_ANOTHER_CLIENT,
@@ -422,9 +534,22 @@ def test_the_flag_matches_phones_both_ways(resident, lawyer, other_party):
 def test_the_flag_goes_when_the_other_appointment_is_cancelled_or_too_old(
     resident, lawyer, other_party
 ):
-    mine = book(resident, lawyer, local(TUESDAY, 10), opposing_party=OTHER_PARTY)
+    mine = AppointmentFactory(
+        resident=resident,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 10),
+        opposing_party=OTHER_PARTY,
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     advise(lawyer, other_party, day=dt.date(2023, 12, 6))  # over three years ago
-    theirs = book(other_party, lawyer, local(TUESDAY, 9))
+    theirs = AppointmentFactory(
+        resident=other_party,
+        lawyer=lawyer,
+        starts_at=local(TUESDAY, 9),
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     assert flag_possible_conflicts([mine], now=NOW) == {mine.pk: ADVISED_OTHER_PARTY}
     services.cancel_appointment(appointment=theirs, by=other_party, now=NOW)
     assert flag_possible_conflicts([mine], now=NOW) == {}
@@ -433,7 +558,14 @@ def test_the_flag_goes_when_the_other_appointment_is_cancelled_or_too_old(
 def test_flagging_takes_as_many_queries_for_one_appointment_as_for_many(
     office, topic, lawyer, colleague, django_assert_num_queries, django_assert_max_num_queries
 ):
-    alone = book(UserFactory(), colleague, local(MONDAY, 14), opposing_party="甲")
+    alone = AppointmentFactory(
+        resident=UserFactory(),
+        lawyer=colleague,
+        starts_at=local(MONDAY, 14),
+        opposing_party="甲",
+        matter_consent_at=NOW,
+        now=NOW,
+    )
     with django_assert_num_queries(2):
         assert flag_possible_conflicts([alone], now=NOW) == {}
 
@@ -447,7 +579,16 @@ def test_flagging_takes_as_many_queries_for_one_appointment_as_for_many(
     many = [alone]
     for n, (client, start) in enumerate(zip(clients, starts, strict=True)):
         named = clients[n + 1].display_name if n + 1 < len(clients) else ""
-        many.append(book(client, lawyer, start, opposing_party=named))
+        many.append(
+            AppointmentFactory(
+                resident=client,
+                lawyer=lawyer,
+                starts_at=start,
+                opposing_party=named,
+                matter_consent_at=NOW,
+                now=NOW,
+            )
+        )
     with django_assert_max_num_queries(2):
         flags = flag_possible_conflicts(many, now=NOW)
     assert flags == {
