@@ -31,6 +31,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from booking.dates import format_day
 from booking.figures import DayCounts, get_day_counts, suppress
 from booking.models import Office, SentSummary, SummaryChannel
 from sms.models import Kind
@@ -89,18 +90,12 @@ def summary_message(office: Office, counts: DayCounts, language: str) -> tuple[s
 def summary_params(office: Office, counts: DayCounts, language: str) -> dict[str, str]:
     """The e-mail's lines, in ``language``: the date, the counts as shown, the next free time."""
     with translation.override(language):
-        if language.startswith("en"):
-            date = counts.day.strftime("%a %-d %b")
-        else:
-            date = f"{counts.day.month}月{counts.day.day}日"
+        date = format_day(counts.day, language)
         if counts.next_free is None:
             next_free = _("none")
         else:
             local = counts.next_free.start.astimezone(office.tz)
-            if language.startswith("en"):
-                next_free = local.strftime("%a %-d %b %H:%M")
-            else:
-                next_free = f"{local.month}月{local.day}日 {local:%H:%M}"
+            next_free = format_day(local, language, with_time=True)
     return {
         "office_name": office.name,
         "date": date,
