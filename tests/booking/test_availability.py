@@ -57,6 +57,7 @@ from tests.factories import (
     LawyerFactory,
     OfficeFactory,
     RuleFactory,
+    TimeOffFactory,
     UserFactory,
 )
 
@@ -862,7 +863,7 @@ def test_the_time_off_form_shows_the_services_messages(as_lawyer):
 
 
 def test_deleting_time_off_on_the_page(as_lawyer, lawyer, office, topic):
-    time_off = TimeOff.objects.create(
+    time_off = TimeOffFactory(
         lawyer=lawyer, starts_at=local(TUESDAY, 0), ends_at=local(WEDNESDAY, 0)
     )
     url = reverse("booking:time_off_delete", kwargs={"time_off_id": time_off.pk})
@@ -930,7 +931,7 @@ def test_deleting_hours_on_the_page_asks_then_keeps(as_lawyer, lawyer, office, t
     "name", ["hours_add", "time_off_add", "hours_edit", "hours_delete", "time_off_delete"]
 )
 def test_every_input_has_a_label(as_lawyer, lawyer, name):
-    time_off = TimeOff.objects.create(
+    time_off = TimeOffFactory(
         lawyer=lawyer, starts_at=local(TUESDAY, 0), ends_at=local(WEDNESDAY, 0)
     )
     kwargs = {
@@ -973,7 +974,7 @@ def test_the_pages_are_in_chinese_by_default_and_in_english_on_request(as_lawyer
 def _other_lawyers_ids(office) -> dict:
     other = LawyerFactory(offices=[office])
     rule = RuleFactory(lawyer=other, office=office, weekday=2)
-    time_off = TimeOff.objects.create(
+    time_off = TimeOffFactory(
         lawyer=other, starts_at=local(TUESDAY, 0), ends_at=local(WEDNESDAY, 0)
     )
     return {"rule_id": rule.pk, "time_off_id": time_off.pk}
@@ -998,7 +999,7 @@ def test_another_lawyers_hours_and_time_off_answer_404(as_lawyer, office, name, 
 
 
 def test_another_lawyers_time_off_is_not_listed(as_lawyer, office):
-    TimeOff.objects.create(
+    TimeOffFactory(
         lawyer=LawyerFactory(offices=[office]),
         starts_at=local(TUESDAY, 0),
         ends_at=local(WEDNESDAY, 0),

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.mail.backends.base import BaseEmailBackend
 
-from booking.models import Appointment, Channel, SentSummary, Status, SummaryChannel, WalkIn
+from booking.models import Appointment, Channel, SentSummary, Status, SummaryChannel
 from booking.reference import new_reference
 from booking.services.summary import send_due_summaries
 from sms.management.commands.sms_worker import recover_periodically
@@ -19,7 +19,7 @@ from sms.messages import build_sms
 from sms.models import Kind, Message
 from tests import racing
 from tests.conftest import NOW, SHANGHAI, local
-from tests.factories import LawyerFactory, OfficeFactory, UserFactory
+from tests.factories import LawyerFactory, OfficeFactory, UserFactory, WalkInFactory
 
 TODAY = NOW.date()
 OFFICE_PERMISSIONS = ["view_office", "change_office"]
@@ -57,10 +57,8 @@ def today_at_the_office(office, lawyer, topic):
             channel=Channel.DESK if index else Channel.ONLINE,
             summary="邻居占地",
         )
-    WalkIn.objects.create(
+    WalkInFactory(
         office=office,
-        day=TODAY,
-        number=1,
         resident=UserFactory(display_name="现场居民"),
         topic=topic,
         arrived_at=local(TODAY, 10, 40),

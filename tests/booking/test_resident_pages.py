@@ -15,10 +15,16 @@ from django.urls import reverse
 
 from booking import errors
 from booking.forms import BAD_OTHER_PARTY_PHONE, NAME_REQUIRED, PRIVACY_REQUIRED
-from booking.models import Appointment, Mode, Status, TimeOff
+from booking.models import Appointment, Mode, Status
 from sms.models import Kind, Message
 from tests.conftest import NOW, local
-from tests.factories import AppointmentFactory, LawyerFactory, RuleFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    LawyerFactory,
+    RuleFactory,
+    TimeOffFactory,
+    UserFactory,
+)
 
 MONDAY = NOW.date()
 TUESDAY = MONDAY + dt.timedelta(days=1)
@@ -83,7 +89,7 @@ def text(response) -> str:
 
 
 def test_the_home_page_shows_who_is_on_duty_today_and_the_way_to_book(client, office, lawyer):
-    TimeOff.objects.create(
+    TimeOffFactory(
         lawyer=LawyerFactory(offices=[office]), starts_at=NOW, ends_at=NOW + dt.timedelta(days=1)
     )
     page = text(client.get("/"))
@@ -93,7 +99,7 @@ def test_the_home_page_shows_who_is_on_duty_today_and_the_way_to_book(client, of
 
 
 def test_hours_wholly_taken_by_time_off_are_not_shown_as_on_duty(client, office, lawyer):
-    TimeOff.objects.create(lawyer=lawyer, starts_at=local(MONDAY, 0), ends_at=local(TUESDAY, 0))
+    TimeOffFactory(lawyer=lawyer, starts_at=local(MONDAY, 0), ends_at=local(TUESDAY, 0))
     page = text(client.get("/"))
     assert str(lawyer.user) not in page
     assert "今天没有咨询" in page

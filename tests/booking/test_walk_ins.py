@@ -19,7 +19,6 @@ from booking.models import (
     Mode,
     Office,
     Status,
-    TimeOff,
     Topic,
     WalkIn,
     WalkInStatus,
@@ -36,6 +35,7 @@ from tests.factories import (
     LawyerFactory,
     OfficeFactory,
     RuleFactory,
+    TimeOffFactory,
     TopicFactory,
     UserFactory,
 )
@@ -203,7 +203,7 @@ def test_a_lawyer_with_a_consultation_within_ten_minutes_cannot_take_anyone(
 
 
 def test_a_lawyer_on_time_off_cannot_take_anyone(office, topic, lawyer, desk_user):
-    TimeOff.objects.create(
+    TimeOffFactory(
         lawyer=lawyer, starts_at=local(MONDAY, 8), ends_at=local(MONDAY, 11), reason="私事"
     )
     with pytest.raises(service.LawyerAway) as refused:
