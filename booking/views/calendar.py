@@ -36,7 +36,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from booking import feeds
 from booking.access_log import FEED_DETAILS, Seen, client_ip, record_access
-from booking.models import AccessPlace, CalendarFeed, FeedPrivacy, Lawyer
+from booking.models import AccessPlace, CalendarFeed, FeedPrivacy
 from booking.ratelimit import too_many, within_limit
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
 from booking.web.access import lawyer_required
@@ -155,7 +155,7 @@ def calendar_feed(request, key: str, secret: str):
         if state.privacy == FeedPrivacy.FULL:
             # Names and numbers went to the lawyer's phone: logged, once a day per event.
             record_access(
-                viewer=Lawyer.objects.select_related("user").get(pk=state.lawyer_id).user,
+                viewer=feeds.get_feed_viewer(state),
                 appointments=[Seen(row.pk, row.resident_id, row.office.pk) for row in rows],
                 place=AccessPlace.FEED,
                 details=FEED_DETAILS,
