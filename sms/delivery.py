@@ -287,7 +287,8 @@ def _send(message: Message, *, abandoned: bool = False) -> str | None:
             return looked_up
     if message.appointment_id is not None:
         # One query for what skip_reason and quiet hours read (None if deleted since).
-        appointments = Message.appointment.field.related_model.objects  # booking's
+        # booking's model; the stubs' related_model also allows the unresolved "self".
+        appointments = Message.appointment.field.related_model.objects  # type: ignore[union-attr]
         message.appointment = (
             appointments.select_related("office", "resident")
             .filter(pk=message.appointment_id)
