@@ -8,7 +8,11 @@ offers the time, or is found to have advised the other party is passed over for 
 next. The rules themselves (the active-booking limit, the cool-down, the conflict check,
 the slot engine) are the services' (booking/services/appointments.py), which check them
 again under the locks; ``why_not_bookable`` is the same check, for telling the resident
-before they choose a time.
+before they choose a time. A lawyer's follow-up (``book_follow_up``), the walk-in queue
+(``take_walk_in``) and the demo name their lawyer themselves and call the services, which
+build every appointment with ``build_appointment``.
+
+Chapter: docs/booking.md#how-booking-stays-correct.
 """
 
 from collections.abc import Callable, Collection, Mapping

@@ -4,6 +4,8 @@ one time are tried.
 
 Used by the resident's, the desk's and the lawyer's pages alike (booking/flows.py tries
 the lawyers in ``preferred_order``); reads only, no writes.
+
+Chapter: docs/booking.md#how-booking-stays-correct.
 """
 
 from collections.abc import Collection

@@ -190,7 +190,7 @@ def reschedule_confirm(request, reference: str):
             now=now,
             exclude_resident_id=appointment.resident_id,
         )
-        order = [candidate for candidate in free if candidate not in conflicted]
+        order = lawyers_to_try(choice, conflicted=conflicted, first=appointment.lawyer_id)
         if not order:
             error = ConflictOfInterest()
     if order:
