@@ -47,6 +47,7 @@ from datetime import datetime, timedelta
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
@@ -84,7 +85,7 @@ def mask_identifier(value: str) -> str:
     return f"{value[:1]}***"
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address as allauth's rate limits read it; none if it is malformed."""
     if request is None:
         return None
@@ -97,7 +98,7 @@ def client_ip(request) -> str | None:
 def record_event(
     *,
     kind: SecurityEventKind,
-    request=None,
+    request: HttpRequest | None = None,
     user: User | None = None,
     identifier: str = "",
     ip: str | None = None,
@@ -160,7 +161,7 @@ class SignInLocked(Exception):
         self.message = _lock_message(until)
 
 
-def begin_password_attempt(*, request, login: str) -> PasswordAttempt:
+def begin_password_attempt(*, request: HttpRequest, login: str) -> PasswordAttempt:
     """Count a password for ``login`` as wrong, or refuse it while the address is locked.
 
     Raises SignInLocked (and logs the refused attempt) while locked.

@@ -28,7 +28,7 @@ Chapter: docs/lawyer.md#the-lawyers-hours-and-time-off.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -120,7 +120,7 @@ def time_off_bounds(
     return starts_at, ends_at
 
 
-def _upcoming_booked(*, lawyer_id: int, now: datetime, **filters) -> list[Appointment]:
+def _upcoming_booked(*, lawyer_id: int, now: datetime, **filters: Any) -> list[Appointment]:
     """Booked appointments of a lawyer that have not started, locked (after the lawyer)."""
     return list(
         Appointment.objects.select_for_update(of=("self",))

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from booking.errors import BookingError
 from booking.models import Appointment, Mode, Office, Status
 
@@ -47,7 +48,9 @@ class CheckInByPhone(BookingError):
     message_template = CHECK_IN_BY_PHONE
 
 
-def _locked_and_checked(*, appointment: Appointment, office: Office, by, now: datetime):
+def _locked_and_checked(
+    *, appointment: Appointment, office: Office, by: User, now: datetime
+) -> Appointment:
     # Only the appointment row: check-in decides nothing about the lawyer's time.
     locked = (
         Appointment.objects.select_for_update(of=("self",))
@@ -66,7 +69,7 @@ def _locked_and_checked(*, appointment: Appointment, office: Office, by, now: da
 
 
 def check_in(
-    *, appointment: Appointment, office: Office, by, now: datetime | None = None
+    *, appointment: Appointment, office: Office, by: User, now: datetime | None = None
 ) -> Appointment:
     """Record that the resident of ``appointment`` has arrived at ``office``, seen by ``by``.
 
@@ -83,7 +86,7 @@ def check_in(
 
 
 def undo_check_in(
-    *, appointment: Appointment, office: Office, by, now: datetime | None = None
+    *, appointment: Appointment, office: Office, by: User, now: datetime | None = None
 ) -> Appointment:
     """Clear a check-in recorded by mistake, under the same rules as ``check_in``."""
     now = now or timezone.now()

@@ -26,10 +26,13 @@ Chapter: docs/trust.md#residents-data-rights.
 
 import json
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from booking.access_log import detail_labels
 from booking.models import AccessLog, Appointment, Status
 from booking.models.version import bump_schedule_version
@@ -38,7 +41,7 @@ from booking.services.retention import erase_account
 from sms.models import Message
 
 
-def record_consent(*, user, now: datetime | None = None) -> None:
+def record_consent(*, user: User, now: datetime | None = None) -> None:
     """The resident ticked the privacy notice (each booking asks)."""
     if user.consented_at is None:
         user.consented_at = now or timezone.now()
@@ -55,17 +58,17 @@ MATTER_DETAILS = {
 }
 
 
-def _upcoming(user, *, now: datetime):
+def _upcoming(user: User, *, now: datetime) -> QuerySet[Appointment]:
     return Appointment.objects.filter(resident=user, status=Status.BOOKED, starts_at__gt=now)
 
 
-def _with_matter_details(appointments):
+def _with_matter_details(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
     return appointments.exclude(
         summary="", opposing_party="", opposing_party_phone="", matter_consent_at__isnull=True
     )
 
 
-def _cancel_upcoming(user, *, now: datetime, erase_matter: bool = False) -> int:
+def _cancel_upcoming(user: User, *, now: datetime, erase_matter: bool = False) -> int:
     upcoming = _upcoming(user, now=now)
     lock_lawyers(*upcoming.values_list("lawyer_id", flat=True))
     cancelled = 0
@@ -85,7 +88,7 @@ def _cancel_upcoming(user, *, now: datetime, erase_matter: bool = False) -> int:
     return cancelled
 
 
-def withdraw_consent(*, user, now: datetime | None = None) -> int:
+def withdraw_consent(*, user: User, now: datetime | None = None) -> int:
     """Withdraw agreement to the privacy notice; how many consultations were cancelled
     (what they said about the matter is erased with them)."""
     now = now or timezone.now()
@@ -96,13 +99,13 @@ def withdraw_consent(*, user, now: datetime | None = None) -> int:
     return cancelled
 
 
-def count_matter_details_upcoming(*, user, now: datetime | None = None) -> int:
+def count_matter_details_upcoming(*, user: User, now: datetime | None = None) -> int:
     """How many upcoming consultations keep something the resident wrote about the
     matter or the other party (what ``withdraw_matter_consent`` would erase)."""
     return _with_matter_details(_upcoming(user, now=now or timezone.now())).count()
 
 
-def withdraw_matter_consent(*, user, now: datetime | None = None) -> int:
+def withdraw_matter_consent(*, user: User, now: datetime | None = None) -> int:
     """Erase what the resident wrote about the matter and the other party from their
     upcoming consultations, which stay booked; how many were changed.
 
@@ -115,14 +118,14 @@ def withdraw_matter_consent(*, user, now: datetime | None = None) -> int:
         return Appointment.objects.filter(pk__in=ids).update(**MATTER_DETAILS, updated_at=now)
 
 
-def delete_account(*, user, now: datetime | None = None) -> None:
+def delete_account(*, user: User, now: datetime | None = None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
         _cancel_upcoming(user, now=now)
         erase_account(user, now=now)
 
 
-def export_resident_data(*, user) -> dict:
+def export_resident_data(*, user: User) -> dict[str, Any]:
     """All the resident's data, in plain values (times as aware datetimes in the
     current time zone; ``as_json`` writes them as ISO 8601)."""
     appointments = (

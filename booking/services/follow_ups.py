@@ -10,10 +10,13 @@ calls or writes and records the outcome instead.
 Chapter: docs/lawyer.md#the-lawyers-agenda.
 """
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.text import clean_text
 from booking.errors import BookingError, FollowUpNotOpen, NoMobileNumber
 from booking.models import FollowUp, FollowUpStatus
@@ -42,7 +45,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
     )
 
 
-def invite_follow_up(*, follow_up: FollowUp, by, now=None) -> FollowUp:
+def invite_follow_up(*, follow_up: FollowUp, by: User, now: datetime | None = None) -> FollowUp:
     """Text the resident the invitation to book by the date the lawyer set."""
     now = now or timezone.now()
     with transaction.atomic():

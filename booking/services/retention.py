@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from accounts.models import Role, SecurityEvent
+from accounts.models import Role, SecurityEvent, User
 from accounts.security import SECURITY_LOG_MIN_DAYS, forget_stale_locks
 from booking.models import (
     AccessLog,
@@ -57,7 +57,7 @@ def erase_appointments(appointments: QuerySet[Appointment], *, now: datetime) ->
     return len(ids)
 
 
-def erase_account(user, *, now: datetime) -> None:
+def erase_account(user: User, *, now: datetime) -> None:
     """Erase a resident's consultations and own details, and close the account.
 
     An inactive account cannot sign in, and its other sessions end with it (Django's

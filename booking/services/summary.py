@@ -27,6 +27,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
@@ -50,7 +51,7 @@ def due_time(office: Office, now: dt.datetime) -> tuple[dt.date, dt.time] | None
     return (local.date(), passed[-1]) if passed else None
 
 
-def _admins(office: Office):
+def _admins(office: Office) -> QuerySet[User]:
     return User.objects.filter(role=Role.OFFICE_ADMIN, office=office, is_active=True).order_by("pk")
 
 
@@ -58,7 +59,7 @@ def _language(user: User) -> str:
     return user.preferred_language or settings.LANGUAGE_CODE
 
 
-def _shown(count) -> str:
+def _shown(count: int) -> str:
     """A count as the text gives it: "<5" as "1-4" (templates reserve < and >)."""
     shown = suppress(count)
     return SMALL_COUNT if shown == "<5" else shown

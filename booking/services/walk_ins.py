@@ -21,12 +21,14 @@ it was given. No text message goes to the resident: they are at the office.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.services import register_resident_at_desk
 from accounts.text import clean_name
 from booking.conflicts import conflicted_lawyer_ids
@@ -249,12 +251,12 @@ def _visit_length(*, lawyer: Lawyer, office: Office, start: datetime) -> timedel
 def register_walk_in(
     *,
     office: Office,
-    resident,
+    resident: User,
     topic: Topic,
     opposing_party: str = "",
     opposing_party_phone: str = "",
     matter_consent: bool = False,
-    by,
+    by: User,
     now: datetime,
 ) -> WalkIn:
     """Give ``resident`` the next number of the office's day (1, 2, 3…).
@@ -311,9 +313,9 @@ def register_arrival(
     name: str,
     village: str,
     chosen: str | None,
-    by,
+    by: User,
     now: datetime,
-    **matter,
+    **matter: Any,
 ) -> Arrival:
     """Someone arrived at the desk: their resident account, found or made, and their
     number in the queue (``register_walk_in``), in one transaction, so that a refused
@@ -325,6 +327,7 @@ def register_arrival(
     new resident when there are none or ``chosen`` is None (the desk said "someone new").
     ``matter`` is the rest that ``register_walk_in`` takes (topic, other party, consent).
     """
+    resident: User | None
     if phone:
         resident = register_resident_at_desk(phone=phone, name=name, village=village)
     else:
@@ -349,7 +352,7 @@ def _locked_waiting(walk_in: WalkIn) -> WalkIn:
 
 
 @transaction.atomic
-def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appointment:
+def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by: User, now: datetime) -> Appointment:
     """``lawyer`` sees the person now: an attended appointment from now (to the minute)
     for the lawyer's consultation length, cut short at their next commitment.
 
@@ -416,7 +419,7 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by, now: datetime) -> Appoi
 
 
 @transaction.atomic
-def mark_left(*, walk_in: WalkIn, by, now: datetime) -> WalkIn:
+def mark_left(*, walk_in: WalkIn, by: User, now: datetime) -> WalkIn:
     """The person went away before a lawyer could see them.
 
     ``by`` and ``now`` are taken like the other writes' for the callers' sake; the queue
