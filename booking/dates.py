@@ -1,6 +1,6 @@
 """Days and times as people read them, in the language active or given: Django's date
-formats, not ``strftime`` (whose ``%-d`` only glibc has, and whose names follow the
-process's locale rather than the reader's language).
+formats, not ``strftime`` (whose day without a leading zero only glibc has, and whose
+names follow the process's locale rather than the reader's language).
 
 English "Fri 4 Dec" and "Fri 4 Dec 09:30"; Chinese "12月4日" and "12月4日 09:30".
 """
