@@ -17,7 +17,7 @@ def check_sms_backend(app_configs, **kwargs):
                 "SMS_BACKEND is not set: confirmations, reminders and sign-in codes "
                 "could not be sent.",
                 hint="Set SMS_BACKEND (and SMS_OPTIONS) to a provider, e.g. "
-                "sms.backends.alibaba.AlibabaBackend; see README.md.",
+                "sms.backends.alibaba.AlibabaBackend; see docs/sms.md.",
                 id=NO_BACKEND,
             )
         ]
@@ -80,7 +80,7 @@ def check_provider_abroad(app_configs, **kwargs):
                     "China (PIPL art. 36).",
                     hint="Use sms.backends.alibaba.AlibabaBackend or "
                     "sms.backends.tencent.TencentBackend; or, where the deployment has the "
-                    "legal basis for it, set SMS_ALLOW_PROVIDER_ABROAD=1 (see README.md).",
+                    "legal basis for it, set SMS_ALLOW_PROVIDER_ABROAD=1 (see docs/sms.md).",
                     id=PROVIDER_ABROAD,
                 )
             )
