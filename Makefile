@@ -16,23 +16,42 @@ run: venv messages
 	$(RUN_ENV) $(BIN)/python manage.py demo --site-url http://127.0.0.1:$(PORT)
 	$(RUN_ENV) BIN=$(BIN) PORT=$(PORT) scripts/run-dev
 
-# The whole suite: lint, then SQLite, then a throwaway PostgreSQL cluster; or only the
-# database named by DATABASE_URL when it is set.
+# The whole suite: lint, then every test on SQLite, then on a throwaway PostgreSQL cluster
+# all but the browser and property-based tests (marker one_database, set by path and by
+# @given in tests/conftest.py: they test pages and input handling, not SQL); then
+# scripts/every-test-ran checks that the runs together ran every collected test (under CI
+# a test that ran nowhere fails). Or, when DATABASE_URL is set, every test on that
+# database only. Each database: first in parallel (pytest-xdist, one worker per core,
+# each with its own test database and var/) all but the race tests, then the race tests
+# (marker race) alone: they fork processes against timeouts and use both cores themselves.
+XDIST := -n auto
+RUNS := var/test-runs
 test: venv deps messages lint
 ifdef DATABASE_URL
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST) -m "not race"
+	$(BIN)/pytest -p no:xdist -m race
 else
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	rm -rf $(RUNS) && mkdir -p $(RUNS)
+	$(MAKE) --no-print-directory test-sqlite RAN=$(RUNS)/sqlite
+	$(MAKE) --no-print-directory test-postgres RAN=$(RUNS)/postgresql
+	scripts/every-test-ran $(RUNS)/all.txt $(RUNS)/*.ran.txt
 endif
 
+# With RAN set, each run writes the tests it ran to $(RAN).*.ran.txt (and the SQLite run
+# every collected test to the folder's all.txt) for scripts/every-test-ran.
+ran_file = $(if $(RAN),--ran-file $(RAN).$(1).ran.txt)
+
 test-sqlite: venv
-	@echo "== tests on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest
+	@echo "== tests on SQLite: all of them"
+	env -u DATABASE_URL $(BIN)/pytest $(XDIST) -m "not race" $(call ran_file,parallel) \
+	  $(if $(RAN),--collected-file $(dir $(RAN))all.txt)
+	env -u DATABASE_URL $(BIN)/pytest -p no:xdist -m race $(call ran_file,race)
 
 test-postgres: venv deps
-	@echo "== tests on PostgreSQL"
-	scripts/with-postgres $(BIN)/pytest
+	@echo "== tests on PostgreSQL: all but one_database (browser, property-based)"
+	scripts/with-postgres $(BIN)/pytest $(XDIST) -m "not race and not one_database" \
+	  $(call ran_file,parallel)
+	scripts/with-postgres $(BIN)/pytest -p no:xdist -m race $(call ran_file,race)
 
 # Benchmarks on SQLite and PostgreSQL; results go to bench/RESULTS.md. Messages are
 # compiled, as in production, because the pages benchmark serves translated pages.
