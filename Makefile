@@ -24,7 +24,8 @@ run: venv messages
 # database only. Each database: first in parallel (pytest-xdist, one worker per core,
 # each with its own test database and var/) all but the race tests, then the race tests
 # (marker race) alone: they fork processes against timeouts and use both cores themselves.
-XDIST := -n auto
+# worksteal: an idle worker takes tests from a busy one (the browser tests are long).
+XDIST := -n auto --dist worksteal
 RUNS := var/test-runs
 test: venv deps messages lint
 ifdef DATABASE_URL
