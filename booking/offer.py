@@ -11,7 +11,7 @@ Chapter: docs/booking.md#how-booking-stays-correct.
 from collections.abc import Collection
 
 from booking import picker, selectors
-from booking.forms import SlotFilterForm
+from booking.forms.resident import SlotFilterForm
 from booking.models import Office, Topic
 
 

@@ -15,11 +15,11 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import booking.availability_forms
-import booking.desk_forms
-import booking.forms
-import booking.lawyer_forms
-import booking.queue_forms
+import booking.forms.availability
+import booking.forms.desk
+import booking.forms.lawyer
+import booking.forms.queue
+import booking.forms.resident
 from accounts.text import (
     CONTROL_CHARACTER,
     DIRECTION_OVERRIDE,
@@ -29,7 +29,7 @@ from accounts.text import (
     drop_ignorable,
 )
 from booking.conflicts import normalise_name
-from booking.forms import DetailsForm, FreeTextField, NameField
+from booking.forms.resident import DetailsForm, FreeTextField, NameField
 from tests import strategies as bad
 
 ANY_CHARACTER = st.characters(exclude_categories=("Cs",))
@@ -145,11 +145,11 @@ def test_the_conflict_key_ignores_whatever_the_stored_name_drops(value):
 # Every form: typed fields are NameField or FreeTextField.
 
 FORM_MODULES = [
-    booking.forms,
-    booking.desk_forms,
-    booking.queue_forms,
-    booking.lawyer_forms,
-    booking.availability_forms,
+    booking.forms.resident,
+    booking.forms.desk,
+    booking.forms.queue,
+    booking.forms.lawyer,
+    booking.forms.availability,
 ]
 # Fields that are not typed text: values the pages carry, and numbers parsed elsewhere.
 NOT_TYPED = {

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from booking.availability_forms import DecisionsForm, RuleForm, TimeOffForm
+from booking.forms.availability import DecisionsForm, RuleForm, TimeOffForm
 from booking.models import AvailabilityRule, Lawyer, Mode, Office, TimeOff, Weekday
 from booking.services.availability import (
     STRANDED,

@@ -31,7 +31,7 @@ from booking.errors import (
     TooManyActiveBookings,
 )
 from booking.flows import book_any_lawyer, lawyers_to_try, why_not_bookable
-from booking.forms import ChosenSlotForm, DetailsForm
+from booking.forms.resident import ChosenSlotForm, DetailsForm
 from booking.models import Lawyer, Office, Topic
 from booking.offer import alternatives, free_choice, picker_context
 from booking.pagecache import cache_public_page, next_midnight

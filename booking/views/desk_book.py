@@ -55,7 +55,6 @@ from booking.access_log import (
     log_resident_access,
 )
 from booking.conflicts import conflicted_lawyer_ids
-from booking.desk_forms import NAME_TO_REGISTER, DeskBookingForm, FindResidentForm
 from booking.desk_residents import (
     HANDLE_MAX_AGE,
     HandleExpired,
@@ -73,7 +72,8 @@ from booking.errors import (
     TooManyActiveBookings,
 )
 from booking.flows import book_any_lawyer, lawyers_to_try, why_not_bookable
-from booking.forms import SlotFilterForm
+from booking.forms.desk import NAME_TO_REGISTER, DeskBookingForm, FindResidentForm
+from booking.forms.resident import SlotFilterForm
 from booking.models import AccessPlace, Appointment, Channel, Lawyer, Mode, Topic
 from booking.offer import free_choice, free_slots
 from booking.ratelimit import limit_posts, too_many, within_limit

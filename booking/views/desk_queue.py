@@ -20,8 +20,8 @@ from accounts.services import NotAResidentNumber
 from booking import selectors
 from booking.access_log import DESK_RESIDENT_DETAILS, log_resident_access
 from booking.errors import BookingError
+from booking.forms.queue import NEW_RESIDENT, ArrivalForm, TakeForm
 from booking.models import AccessPlace, Lawyer, WalkIn, WalkInStatus
-from booking.queue_forms import NEW_RESIDENT, ArrivalForm, TakeForm
 from booking.services.walk_ins import (
     Busy,
     format_time,

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from booking import conflicts, selectors
 from booking.access_log import AGENDA_DETAILS, PAGE_DETAILS, log_access
 from booking.errors import BookingError, NotActive, SlotNotOffered, SlotTaken
-from booking.forms import ChosenSlotForm
-from booking.lawyer_forms import FollowUpRequestForm, NoteForm, OutcomeForm
+from booking.forms.lawyer import FollowUpRequestForm, NoteForm, OutcomeForm
+from booking.forms.resident import ChosenSlotForm
 from booking.models import AccessPlace, AppointmentNote, FollowUp, FollowUpStatus, Status
 from booking.offer import alternatives, free_choice, picker_context
 from booking.services.outcomes import (

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from booking import conflicts, feeds, selectors
 from booking.errors import BookingError, ConflictOfInterest, TimeGone
 from booking.flows import lawyers_to_try, move_any_lawyer
-from booking.forms import ChosenSlotForm
+from booking.forms.resident import ChosenSlotForm
 from booking.models import Lawyer, Status
 from booking.offer import alternatives, free_choice, picker_context
 from booking.ratelimit import limit_posts

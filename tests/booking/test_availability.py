@@ -16,8 +16,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
-from booking.availability_forms import CHOOSE_KEEP_OR_CANCEL
 from booking.errors import BookingError, SlotNotOffered
+from booking.forms.availability import CHOOSE_KEEP_OR_CANCEL
 from booking.models import AvailabilityRule, Mode, Status, TimeOff
 from booking.selectors import list_free_slots
 from booking.services.availability import (

@@ -16,14 +16,14 @@ from django.utils.translation import gettext
 from accounts.models import Role, User
 from accounts.validators import NOT_A_MOBILE_NUMBER
 from booking.access_log import DESK_RESIDENT_DETAILS
-from booking.desk_forms import (
+from booking.desk_residents import mint_handle, read_handle
+from booking.forms.desk import (
     CHOOSE_A_TIME,
     NAME_TO_REGISTER,
     PHONE_OR_NAME,
     TOLD_ABOUT_PRIVACY,
     VILLAGE_TO_FIND,
 )
-from booking.desk_residents import mint_handle, read_handle
 from booking.models import AccessLog, AccessPlace, Appointment, Channel, Mode, Status
 from booking.services import book_appointment
 from booking.views.desk_book import (

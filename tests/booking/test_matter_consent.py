@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from booking import errors
-from booking.desk_forms import DESK_MATTER_CONSENT
-from booking.forms import MATTER_CONSENT_REQUIRED, PRIVACY_REQUIRED, DetailsForm
+from booking.forms.desk import DESK_MATTER_CONSENT
+from booking.forms.queue import WALK_IN_MATTER_CONSENT
+from booking.forms.resident import MATTER_CONSENT_REQUIRED, PRIVACY_REQUIRED, DetailsForm
 from booking.models import Appointment, Mode, Status, WalkIn
-from booking.queue_forms import WALK_IN_MATTER_CONSENT
 from booking.services import reschedule_appointment
 from booking.services.data_rights import withdraw_consent
 from booking.services.outcomes import book_follow_up

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking import errors
-from booking.forms import BAD_OTHER_PARTY_PHONE, NAME_REQUIRED, PRIVACY_REQUIRED
+from booking.forms.resident import BAD_OTHER_PARTY_PHONE, NAME_REQUIRED, PRIVACY_REQUIRED
 from booking.models import Appointment, Mode, Status
 from sms.models import Kind, Message
 from tests.conftest import NOW, local

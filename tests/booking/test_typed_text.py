@@ -15,7 +15,7 @@ from django.utils.html import escape
 from accounts.services import register_resident_at_desk, set_display_name
 from accounts.text import CONTROL_CHARACTER, DIRECTION_OVERRIDE, TextRefused
 from booking import errors
-from booking.forms import NAME_REQUIRED
+from booking.forms.resident import NAME_REQUIRED
 from booking.models import Appointment, FollowUpStatus, Mode, WalkIn
 from booking.services import book_appointment
 from booking.services.outcomes import request_follow_up

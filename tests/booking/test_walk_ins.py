@@ -12,6 +12,7 @@ from django.utils.html import escape
 
 from accounts.models import Role, User
 from booking import selectors
+from booking.forms.queue import NAME_OR_PHONE, VILLAGE_NEEDED
 from booking.models import (
     Appointment,
     Channel,
@@ -23,7 +24,6 @@ from booking.models import (
     WalkIn,
     WalkInStatus,
 )
-from booking.queue_forms import NAME_OR_PHONE, VILLAGE_NEEDED
 from booking.services import walk_ins as service
 from booking.services.walk_ins import mark_left, register_walk_in, take_walk_in
 from booking.views.desk_queue import STAFF_NUMBER

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page
 
 from booking.errors import CONFLICT_OF_INTEREST
-from booking.forms import MATTER_CONSENT_REQUIRED
+from booking.forms.resident import MATTER_CONSENT_REQUIRED
 from booking.models import Appointment, Status
 from booking.services import book_appointment
 from sms.models import Kind, Message

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalise_mobile_number
-from booking.forms import NAME_MAX_LENGTH, DetailsForm, FreeTextField, NameField
+from booking.forms.resident import NAME_MAX_LENGTH, DetailsForm, FreeTextField, NameField
 from booking.models import Mode
 from booking.picker import parse_start
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.forms import FreeTextField
+from booking.forms.resident import FreeTextField
 from booking.models import Status
 
 INVITE_DATE_PAST = _("Choose a date from today on.")

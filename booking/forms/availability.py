@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from booking.forms import FreeTextField
+from booking.forms.resident import FreeTextField
 from booking.models import Appointment, AvailabilityRule, Mode, Office, Weekday
 from booking.services.availability import CANCEL, KEEP, time_off_bounds
 from booking.slots import within_calendar

@@ -7,7 +7,7 @@ from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from accounts.forms import MobileNumberField
 from booking import selectors
-from booking.forms import (
+from booking.forms.resident import (
     BAD_OTHER_PARTY_PHONE,
     NAME_MAX_LENGTH,
     OTHER_PARTY_PHONE_REGION,

@@ -1,0 +1,1 @@
+"""The booking app's forms, one module per audience: resident, desk, queue, lawyer, availability."""
