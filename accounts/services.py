@@ -1,7 +1,7 @@
 """Writes to accounts: residents who sign up or in by phone, their mobile numbers and names.
 
 Called by the allauth adapter (accounts/adapter.py), numbers arriving already in E.164,
-and by the booking pages (booking/views/book.py) for the name a resident gives. Sign-in
+and by the booking pages (booking/views/resident/book.py) for the name a resident gives. Sign-in
 codes refused by their limits (sms/code_limits.py) go to the security log from here.
 
 A resident account made on the site exists before its number is confirmed, because

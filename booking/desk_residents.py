@@ -2,7 +2,7 @@
 
 Residents belong to no office, so any desk may book for any resident; what keeps a desk
 from reading residents it has no business with is that it reaches one only through its
-find/register step (booking/views/desk_book.py):
+find/register step (booking/views/desk/book.py):
 
 - ``list_matching_residents`` finds by a whole mobile number (E.164), or by the full
   name *and* the village, compared after ``normalise_name`` — never by part of either, so

@@ -2,7 +2,7 @@
 validators (ETag, Last-Modified), and the appointments of its window.
 
 booking/feeds.py writes the iCalendar file from what these return (and re-exports
-them: the view reads the feed through that module); booking/views/calendar.py answers
+them: the view reads the feed through that module); booking/views/lawyer/calendar.py answers
 304 or the file. Why one query, plain SQL and rows rather than models: booking/feeds.py.
 """
 

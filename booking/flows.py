@@ -1,8 +1,8 @@
 """Which lawyer gets a booking, and whether this person may book now.
 
 Every page that books or moves a consultation decides here: the resident's booking and
-move (booking/views/book.py, booking/views/mine.py) and the desk's booking
-(booking/views/desk_book.py). A time can be free with several lawyers ("any lawyer"):
+move (booking/views/resident/book.py, booking/views/resident/mine.py) and the desk's booking
+(booking/views/desk/book.py). A time can be free with several lawyers ("any lawyer"):
 they are tried in ``lawyers_to_try`` order, and one who was taken meanwhile, no longer
 offers the time, or is found to have advised the other party is passed over for the
 next. The rules themselves (the active-booking limit, the cool-down, the conflict check,

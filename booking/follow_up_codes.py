@@ -2,7 +2,7 @@
 
 Providers take no link in a variable (sms/registry.py), so the invitation gives the site's
 address as fixed text and this code, which the resident types on ``/f/``
-(booking/views/follow_up_code.py) to land on the booking of the same area of law at the
+(booking/views/resident/follow_up_code.py) to land on the booking of the same area of law at the
 same office — where the old link led. A discreet invitation's code stands for the office
 only: someone else holding the phone who types it learns no area of law.
 

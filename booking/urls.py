@@ -1,6 +1,8 @@
 from django.urls import include, path
 
-from booking.views import book, desk, follow_up_code, home, lawyer, mine, mydata
+from booking.views.desk import follow_ups
+from booking.views.lawyer import agenda
+from booking.views.resident import book, follow_up_code, home, mine, mydata
 
 app_name = "booking"
 
@@ -22,28 +24,28 @@ urlpatterns = [
     path("my/<str:reference>/cancel/", mine.cancel, name="cancel"),
     path("my/<str:reference>/move/", mine.reschedule, name="reschedule"),
     path("my/<str:reference>/move/confirm/", mine.reschedule_confirm, name="reschedule_confirm"),
-    path("lawyer/", lawyer.agenda, name="agenda"),
-    path("lawyer/week/", lawyer.week, name="agenda_week"),
-    path("lawyer/appointments/<str:reference>/", lawyer.appointment, name="lawyer_appointment"),
+    path("lawyer/", agenda.agenda, name="agenda"),
+    path("lawyer/week/", agenda.week, name="agenda_week"),
+    path("lawyer/appointments/<str:reference>/", agenda.appointment, name="lawyer_appointment"),
     path(
         "lawyer/appointments/<str:reference>/follow-up/",
-        lawyer.follow_up_times,
+        agenda.follow_up_times,
         name="follow_up_times",
     ),
     path(
         "lawyer/appointments/<str:reference>/follow-up/confirm/",
-        lawyer.follow_up_confirm,
+        agenda.follow_up_confirm,
         name="follow_up_confirm",
     ),
-    path("desk/follow-ups/", desk.follow_ups, name="desk_follow_ups"),
+    path("desk/follow-ups/", follow_ups.follow_ups, name="desk_follow_ups"),
     # Short: follow-up invitations give it as text (sms/registry.py, the site's address).
     path("f/", follow_up_code.follow_up_code, name="follow_up_code"),
     # Each module below lists its own paths (lawyer/hours/…, lawyer/calendar/…, calendar/…,
     # desk/…).
-    path("", include("booking.views.availability")),
-    path("", include("booking.views.calendar")),
-    path("", include("booking.views.desk_book")),
-    path("", include("booking.views.desk_queue")),
-    path("", include("booking.views.desk_day")),
-    path("", include("booking.views.figures")),
+    path("", include("booking.views.lawyer.availability")),
+    path("", include("booking.views.lawyer.calendar")),
+    path("", include("booking.views.desk.book")),
+    path("", include("booking.views.desk.queue")),
+    path("", include("booking.views.desk.day")),
+    path("", include("booking.views.desk.figures")),
 ]

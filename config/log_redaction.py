@@ -1,7 +1,7 @@
 """Secrets kept out of log lines: two credentials travel in URLs.
 
 The SMS providers call ``/sms/callbacks/<SMS_CALLBACK_TOKEN>/alibaba/`` (sms/views.py) and
-calendar apps fetch ``/calendar/<key>/<secret>.ics`` (booking/views/calendar.py).
+calendar apps fetch ``/calendar/<key>/<secret>.ics`` (booking/views/lawyer/calendar.py).
 Whatever logs a path would write them: Django's ``django.request`` logger ("Not Found:
 /sms/callbacks/…" for every 4xx and 5xx), the development server's request lines,
 gunicorn's access and error logs. ``RedactSecrets`` is a logging filter that replaces, in

@@ -56,7 +56,7 @@ def _imports(name: str, path: Path) -> list[tuple[str, int]]:
             else:
                 source = node.module or ""
             for alias in node.names:
-                # ``from booking.views import book`` imports the module booking.views.book.
+                # ``from booking.views.resident import book`` imports booking.views.resident.book.
                 submodule = f"{source}.{alias.name}"
                 found.append((submodule if submodule in MODULES else source, node.lineno))
     return sorted(set(found), key=lambda item: item[1])
@@ -140,10 +140,10 @@ def test_the_walk_sees_function_level_and_relative_imports(tmp_path):
     """The walk itself: an import inside a function and a relative one are both seen."""
     path = tmp_path / "example.py"
     path.write_text(
-        "def f():\n    from . import mine\n\n\ndef g():\n    import booking.views.mine\n"
+        "def f():\n    from . import mine\n\n\ndef g():\n    import booking.views.resident.mine\n"
     )
-    found = [name for name, _line in _imports("booking.views.book", path)]
-    assert found.count("booking.views.mine") == 2
+    found = [name for name, _line in _imports("booking.views.resident.book", path)]
+    assert found.count("booking.views.resident.mine") == 2
 
 
 def test_what_sms_knows_of_an_appointment_agrees_with_booking():

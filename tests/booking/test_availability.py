@@ -41,7 +41,7 @@ from booking.services.availability import (
     delete_time_off,
     time_off_bounds,
 )
-from booking.views.availability import (
+from booking.views.lawyer.availability import (
     HOURS_DELETED,
     HOURS_SAVED,
     TIME_OFF_DELETED,

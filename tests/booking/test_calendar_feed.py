@@ -28,7 +28,7 @@ from booking import feeds, services
 from booking.feeds import EventText, appointment_uid, build_calendar, resident_calendar
 from booking.models import AccessLog, AccessPlace, AppointmentNote, CalendarFeed, FeedPrivacy, Mode
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
-from booking.views.calendar import FULL_NOT_CONFIRMED, PRIVACY_SAVED, ROTATED
+from booking.views.lawyer.calendar import FULL_NOT_CONFIRMED, PRIVACY_SAVED, ROTATED
 from tests.conftest import NOW, local
 from tests.factories import AppointmentFactory, LawyerFactory, RuleFactory, UserFactory
 

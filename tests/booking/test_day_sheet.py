@@ -23,7 +23,7 @@ from booking.services.check_in import (
     undo_check_in,
 )
 from booking.services.outcomes import save_note
-from booking.views.desk_day import CHECK_IN_UNDONE, CHECKED_IN
+from booking.views.desk.day import CHECK_IN_UNDONE, CHECKED_IN
 from sms.models import Message
 from tests.conftest import NOW, local
 from tests.factories import (

@@ -26,7 +26,7 @@ from booking.forms.desk import (
 )
 from booking.models import AccessLog, AccessPlace, Appointment, Channel, Mode, Status
 from booking.services import book_appointment
-from booking.views.desk_book import (
+from booking.views.desk.book import (
     DESK_CONFLICT,
     DESK_TIME_GONE,
     DESK_TOO_MANY,

@@ -12,7 +12,7 @@ from booking.models import FollowUp, FollowUpStatus, Mode
 from booking.services import book_appointment
 from booking.services.follow_ups import TEXT_DOES_NOT_FIT
 from booking.services.outcomes import request_follow_up
-from booking.views.desk import INVITED, INVITED_LATER
+from booking.views.desk.follow_ups import INVITED, INVITED_LATER
 from sms.messages import build_sms
 from sms.models import Kind, Message, MessageStatus
 from sms.selectors import TOMORROW_AFTER

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from booking.follow_up_codes import find_follow_up, follow_up_code
-from booking.views.follow_up_code import NOT_OFFERED_ANY_MORE, UNKNOWN_CODE
+from booking.views.resident.follow_up_code import NOT_OFFERED_ANY_MORE, UNKNOWN_CODE
 from sms.models import Kind, Message
 from sms.services import notify_follow_up
 from tests.conftest import NOW, local

@@ -22,11 +22,11 @@ from django.utils.html import escape
 from accounts.models import Role
 from booking.models import Channel, Mode
 from booking.services import cancel_appointment, reschedule_appointment
-from booking.views.availability import cancelled_message
-from booking.views.book import BOOKED, BOOKED_LATER
-from booking.views.desk_book import TEXTED, TEXTED_LATER
-from booking.views.lawyer import FOLLOW_UP_BOOKED, FOLLOW_UP_BOOKED_LATER
-from booking.views.mine import CANCELLED, CANCELLED_LATER, MOVED_LATER
+from booking.views.desk.book import TEXTED, TEXTED_LATER
+from booking.views.lawyer.agenda import FOLLOW_UP_BOOKED, FOLLOW_UP_BOOKED_LATER
+from booking.views.lawyer.availability import cancelled_message
+from booking.views.resident.book import BOOKED, BOOKED_LATER
+from booking.views.resident.mine import CANCELLED, CANCELLED_LATER, MOVED_LATER
 from sms.backends import PermanentError, TemporaryError
 from sms.delivery import deliver, deliver_due
 from sms.models import Kind, Message, MessageStatus, mask_number

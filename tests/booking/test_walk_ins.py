@@ -26,7 +26,7 @@ from booking.models import (
 )
 from booking.services import walk_ins as service
 from booking.services.walk_ins import mark_left, register_walk_in, take_walk_in
-from booking.views.desk_queue import STAFF_NUMBER
+from booking.views.desk.queue import STAFF_NUMBER
 from sms.models import Message
 from tests import racing
 from tests.conftest import NOW, local

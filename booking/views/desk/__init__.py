@@ -1,0 +1,1 @@
+"""The desk's and the office head's pages (templates/booking/desk/)."""

@@ -1,0 +1,1 @@
+"""The resident's pages (templates/booking/)."""
