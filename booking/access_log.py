@@ -1,4 +1,4 @@
-"""Writing and reading the access log (booking/models/trust.py).
+"""Writing and reading the access log (booking/models/access_log.py).
 
 Views that show staff a resident's personal details call ``log_access`` with the
 appointments on the page; it writes one row per appointment that this viewer has not

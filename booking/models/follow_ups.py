@@ -1,40 +1,9 @@
-"""What lawyers keep beside appointments: private notes, follow-ups, the calendar feed."""
+"""Follow-ups: a lawyer asks the office to invite a resident back."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
-
-class AppointmentNote(models.Model):
-    """A lawyer's private note on an appointment: only its author ever sees it.
-
-    Kept per author, so that a lawyer who takes over a moved appointment does not read
-    the notes of the one who had it before.
-    """
-
-    appointment = models.ForeignKey(
-        "booking.Appointment",
-        verbose_name=_("appointment"),
-        on_delete=models.CASCADE,
-        related_name="notes",
-    )
-    author = models.ForeignKey(
-        "booking.Lawyer", verbose_name=_("author"), on_delete=models.CASCADE, related_name="notes"
-    )
-    text = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("private note")
-        verbose_name_plural = _("private notes")
-        constraints = [
-            models.UniqueConstraint(fields=["appointment", "author"], name="note_one_per_author")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.appointment} ({self.author})"
 
 
 class FollowUpStatus(models.TextChoices):
@@ -110,37 +79,3 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment} → {self.invite_by:%Y-%m-%d}"
-
-
-class FeedPrivacy(models.TextChoices):
-    DEFAULT = "default", _("Reference, area of law, mode and place only")
-    FULL = "full", _("Also the resident's name and phone number")
-
-
-class CalendarFeed(models.Model):
-    """A lawyer's secret calendar subscription: ``/calendar/<key>/<secret>.ics``.
-
-    ``key`` finds the row; ``secret`` is then compared in constant time. Rotating
-    replaces both, so the old address answers 404 like any unknown one.
-    """
-
-    lawyer = models.OneToOneField(
-        "booking.Lawyer",
-        verbose_name=_("lawyer"),
-        on_delete=models.CASCADE,
-        related_name="calendar_feed",
-    )
-    key = models.CharField(_("key"), max_length=32, unique=True, editable=False)
-    secret = models.CharField(_("secret"), max_length=64, editable=False)
-    privacy = models.CharField(
-        _("what events show"), max_length=20, choices=FeedPrivacy, default=FeedPrivacy.DEFAULT
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    rotated_at = models.DateTimeField(_("address changed"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("calendar feed")
-        verbose_name_plural = _("calendar feeds")
-
-    def __str__(self) -> str:
-        return str(self.lawyer)
