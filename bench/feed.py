@@ -37,7 +37,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from bench import Timing, measure, pages
 from bench.slots import unique_references
-from booking import feeds
+from booking import feed_selectors, ical
 from booking.models import (
     Appointment,
     CalendarFeed,
@@ -136,9 +136,9 @@ def build() -> Lawyer:
 
 def whole_feed(*, key: str, secret: str, origin: str, host: str) -> bytes:
     """What the view does for a fetch without validators."""
-    state = feeds.get_feed_state(key=key, secret=secret)
-    return feeds.lawyer_calendar(
-        state, feeds.list_feed_appointments(state), origin=origin, host=host
+    state = feed_selectors.get_feed_state(key=key, secret=secret)
+    return ical.lawyer_calendar(
+        state, feed_selectors.list_feed_appointments(state), origin=origin, host=host
     )
 
 
@@ -156,10 +156,12 @@ def in_process(feed: CalendarFeed) -> tuple[list[str], str, int, int, Timing]:
     for privacy in (FeedPrivacy.DEFAULT, FeedPrivacy.FULL):
         feed = set_feed_privacy(lawyer=feed.lawyer, privacy=privacy)
         call = partial(whole_feed, key=feed.key, secret=feed.secret, origin=origin, host=host)
-        feeds._KEPT.clear()  # as in a process that has not served this feed for a minute
+        feed_selectors._KEPT.clear()  # as in a process that has not served this feed for a minute
         cold = count_queries(call)
         warm = count_queries(call)
-        validators = count_queries(partial(feeds.get_feed_state, key=feed.key, secret=feed.secret))
+        validators = count_queries(
+            partial(feed_selectors.get_feed_state, key=feed.key, secret=feed.secret)
+        )
         queries = (
             f"{cold} in a process that has not served the feed for a minute (the feed row "
             "with the schedule version; the lawyer's account; the window's count and latest "
@@ -167,22 +169,22 @@ def in_process(feed: CalendarFeed) -> tuple[list[str], str, int, int, Timing]:
             f"that; {validators} to answer 304"
         )
         body = call()
-        state = feeds.get_feed_state(key=feed.key, secret=feed.secret)
-        appointments = feeds.list_feed_appointments(state)
+        state = feed_selectors.get_feed_state(key=feed.key, secret=feed.secret)
+        appointments = feed_selectors.list_feed_appointments(state)
         if body.count(b"BEGIN:VEVENT") != state.events or state.events != len(appointments):
             raise RuntimeError("the feed does not hold the window's appointments")
         parts = [
             (
                 "feed row and validators (`get_feed_state`)",
-                partial(feeds.get_feed_state, key=feed.key, secret=feed.secret),
+                partial(feed_selectors.get_feed_state, key=feed.key, secret=feed.secret),
             ),
             (
                 "appointments (`list_feed_appointments`)",
-                partial(feeds.list_feed_appointments, state),
+                partial(feed_selectors.list_feed_appointments, state),
             ),
             (
                 "body (`lawyer_calendar`)",
-                partial(feeds.lawyer_calendar, state, appointments, origin=origin, host=host),
+                partial(ical.lawyer_calendar, state, appointments, origin=origin, host=host),
             ),
         ]
         whole = measure(call, repeat=30, warmup=3)
@@ -205,7 +207,7 @@ def under_gunicorn(feed: CalendarFeed) -> tuple[list[str], float, int, str]:
     connections.close_all()
     with pages.gunicorn() as port:
         # The validators as the server computes them: the same function, the same origin.
-        state = feeds.get_feed_state(key=feed.key, secret=feed.secret)
+        state = feed_selectors.get_feed_state(key=feed.key, secret=feed.secret)
         etag = state.etag(origin=f"http://{pages.HOST}:{port}")
         connections.close_all()
         # The bare view and the 304 take turns; the full answer comes once at the end,

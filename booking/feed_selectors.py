@@ -1,9 +1,9 @@
 """The reads of the lawyer's calendar feed: the feed found by its address with its
 validators (ETag, Last-Modified), and the appointments of its window.
 
-booking/feeds.py writes the iCalendar file from what these return (and re-exports
-them: the view reads the feed through that module); booking/views/lawyer/calendar.py answers
-304 or the file. Why one query, plain SQL and rows rather than models: booking/feeds.py.
+booking/ical.py writes the iCalendar file from what these return;
+booking/views/lawyer/calendar.py answers 304 or the file. Why one query, plain SQL and rows
+rather than models: booking/ical.py.
 """
 
 import functools

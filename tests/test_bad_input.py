@@ -45,7 +45,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Role, User
 from accounts.validators import normalise_mobile_number
-from booking import feeds
+from booking import feed_selectors
 from booking.desk_residents import mint_handle, read_handle
 from booking.models import (
     Appointment,
@@ -233,7 +233,7 @@ def rolled_back():
     """One example: empty caches, and whatever it writes undone afterwards."""
     for alias in ("default", "pages", "ratelimit"):
         caches[alias].clear()
-    feeds._KEPT.clear()
+    feed_selectors._KEPT.clear()
     with transaction.atomic():
         yield
         transaction.set_rollback(True)

@@ -1,7 +1,7 @@
 """The lawyer's calendar feed: its secret address, a new address on demand, its privacy.
 
 The address is ``/calendar/<key>/<secret>.ics``: the key finds the row, the secret is
-then compared in constant time (``booking.feeds.get_feed_state``). Both come from
+then compared in constant time (``booking.feed_selectors.get_feed_state``). Both come from
 ``secrets.token_urlsafe``; a new address replaces both, so the old one answers 404 like
 any unknown address. Each lawyer has at most one feed (one-to-one): the lawyer's row is
 locked before one is made, so two first visits at once do not both insert.

@@ -24,8 +24,8 @@ from django.utils.http import http_date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booking import feeds, services
-from booking.feeds import EventText, appointment_uid, build_calendar, resident_calendar
+from booking import feed_selectors, ical, services
+from booking.ical import EventText, appointment_uid, build_calendar, resident_calendar
 from booking.models import AccessLog, AccessPlace, AppointmentNote, CalendarFeed, FeedPrivacy, Mode
 from booking.services.calendar import get_or_create_feed, rotate_feed, set_feed_privacy
 from booking.views.lawyer.calendar import FULL_NOT_CONFIRMED, PRIVACY_SAVED, ROTATED
@@ -125,7 +125,7 @@ def test_the_feed_is_a_calendar_to_subscribe_to(client, feed, booked):
     body = response.content
     calendar = parse(body)
     assert calendar["VERSION"] == "2.0"
-    assert calendar["PRODID"] == feeds.PRODID
+    assert calendar["PRODID"] == ical.PRODID
     assert calendar["CALSCALE"] == "GREGORIAN"
     assert calendar["METHOD"] == "PUBLISH"
     name = gettext_zh("Legal-aid consultations")
@@ -183,7 +183,7 @@ def test_a_second_independent_parser_reads_the_same_feed(client, feed, booked, o
     calendar = vobject.readOne(fetch(client, feed).content.decode())
 
     assert calendar.version.value == "2.0"
-    assert calendar.prodid.value == feeds.PRODID
+    assert calendar.prodid.value == ical.PRODID
     assert calendar.calscale.value == "GREGORIAN"
     assert calendar.method.value == "PUBLISH"
     assert calendar.contents["x-wr-calname"][0].value == gettext_zh("Legal-aid consultations")
@@ -454,7 +454,7 @@ def test_unknown_wrong_and_replaced_addresses_all_look_the_same(client, feed, la
 
 
 def test_the_secret_is_compared_in_constant_time(client, feed):
-    with mock.patch("booking.feeds.hmac.compare_digest", return_value=False) as compare:
+    with mock.patch("booking.feed_selectors.hmac.compare_digest", return_value=False) as compare:
         assert fetch(client, feed).status_code == HTTPStatus.NOT_FOUND
     compare.assert_called_once_with(feed.secret.encode(), feed.secret.encode())
 
@@ -479,7 +479,7 @@ def test_a_lawyer_who_can_no_longer_sign_in_has_no_feed_within_a_minute(
     assert fetch(client, feed).status_code == HTTPStatus.OK
     lawyer.user.is_active = False
     lawyer.user.save(update_fields=["is_active"])
-    clock.move_to(NOW + feeds.KEPT_FOR, tick=False)
+    clock.move_to(NOW + feed_selectors.KEPT_FOR, tick=False)
     assert fetch(client, feed).status_code == HTTPStatus.NOT_FOUND
 
 
@@ -525,8 +525,8 @@ def test_a_conditional_request_for_an_unchanged_feed_answers_304(client, feed, b
 def test_the_304_is_decided_with_one_query_before_any_event_is_built(client, feed, booked):
     etag = fetch(client, feed)["ETag"]
     with (
-        mock.patch("booking.feeds.list_feed_appointments") as listed,
-        mock.patch("booking.feeds.lawyer_calendar") as built,
+        mock.patch("booking.feed_selectors.list_feed_appointments") as listed,
+        mock.patch("booking.ical.lawyer_calendar") as built,
         CaptureQueriesContext(connection) as queries,
     ):
         response = fetch(client, feed, if_none_match=etag)
@@ -543,7 +543,7 @@ def test_any_change_of_what_the_feed_says_changes_its_etag(
     etag = fetch(client, feed)["ETag"]
     # The services announce their changes at once; the lawyer's language is read again
     # once what the process keeps expires.
-    clock.move_to(NOW + feeds.KEPT_FOR, tick=False)
+    clock.move_to(NOW + feed_selectors.KEPT_FOR, tick=False)
     if change == "book":
         AppointmentFactory(
             resident=UserFactory(),

@@ -8,7 +8,7 @@ import vobject
 from django.utils import translation
 
 from booking import services
-from booking.feeds import EventText, build_calendar, resident_calendar
+from booking.ical import EventText, build_calendar, resident_calendar
 from booking.models import Mode
 from tests.conftest import NOW, SHANGHAI, local
 from tests.factories import (

@@ -9,7 +9,7 @@ address to show.
 ``calendar/<key>/<secret>.ics`` is fetched by calendar apps without a session: the
 address is the credential. An unknown key, a wrong secret, a replaced address and the
 address of a lawyer who can no longer sign in all answer the same 404. The ETag and
-Last-Modified come from one query (``booking.feeds.get_feed_state``; three when what it
+Last-Modified come from one query (``booking.feed_selectors.get_feed_state``; three when what it
 keeps per process has expired), so a conditional request for an unchanged feed is
 answered 304 before any event is built.
 
@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from booking import feeds
+from booking import feed_selectors, ical
 from booking.access_log import FEED_DETAILS, Seen, client_ip, record_access
 from booking.models import AccessPlace, CalendarFeed, FeedPrivacy
 from booking.ratelimit import too_many, within_limit
@@ -136,7 +136,7 @@ def calendar_feed(request, key: str, secret: str):
     # Django's ``condition`` decorator would read the state once for each validator and
     # add a layer per request: ``get_conditional_response``, which it is built on, is
     # called directly instead, on the hot path of every subscribed calendar.
-    state = feeds.get_feed_state(key=key, secret=secret)
+    state = feed_selectors.get_feed_state(key=key, secret=secret)
     if state is None:
         if not within_limit(request, "feed_guess"):
             return too_many(request)
@@ -149,13 +149,13 @@ def calendar_feed(request, key: str, secret: str):
     if response is None:
         if not within_limit(request, "feed", key=key):
             return too_many(request)
-        rows = feeds.list_feed_appointments(state)
-        body = feeds.lawyer_calendar(state, rows, origin=origin, host=host)
+        rows = feed_selectors.list_feed_appointments(state)
+        body = ical.lawyer_calendar(state, rows, origin=origin, host=host)
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         if state.privacy == FeedPrivacy.FULL:
             # Names and numbers went to the lawyer's phone: logged, once a day per event.
             record_access(
-                viewer=feeds.get_feed_viewer(state),
+                viewer=feed_selectors.get_feed_viewer(state),
                 appointments=[Seen(row.pk, row.resident_id, row.office.pk) for row in rows],
                 place=AccessPlace.FEED,
                 details=FEED_DETAILS,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from booking import conflicts, feeds, selectors
+from booking import conflicts, ical, selectors
 from booking.errors import BookingError, ConflictOfInterest, TimeGone
 from booking.flows import lawyers_to_try, move_any_lawyer
 from booking.forms.resident import ChosenSlotForm
@@ -87,7 +87,7 @@ def appointment_calendar(request, reference: str):
     """The appointment as an .ics file for the phone's own calendar."""
     appointment = _own_appointment(request, reference)
     with translation.override(appointment.resident.preferred_language or None):
-        body = feeds.resident_calendar(appointment, host=request.get_host())
+        body = ical.resident_calendar(appointment, host=request.get_host())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     filename = f"consultation-{appointment.reference}.ics"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

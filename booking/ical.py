@@ -69,7 +69,6 @@ minute ``KEPT_FOR``.
 """
 
 import functools
-import hmac  # noqa: F401  (tests patch booking.feeds.hmac: the secret's comparison)
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,20 +80,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Timezone, vDuration
 
-from booking.feed_selectors import (  # noqa: F401  (re-exported: the view and tests read them here)
-    _KEPT,
-    FEED_DAYS_AHEAD,
-    FEED_DAYS_BACK,
+from booking.feed_selectors import (
     FEED_REFRESH,
-    KEPT_FEEDS,
-    KEPT_FOR,
     FeedRow,
     FeedState,
-    FeedWindow,
-    feed_window,
-    get_feed_state,
-    get_feed_viewer,
-    list_feed_appointments,
 )
 from booking.models import (
     Appointment,
