@@ -31,6 +31,7 @@ from django.db.models.functions import Replace
 
 from accounts.models import Role, User
 from booking.conflicts import normalise_name
+from booking.errors import HandleExpired, HandleRefused
 
 # Long enough for a booking on the phone with a hesitant caller, short enough that an
 # address left in a browser's history no longer opens the resident after the hour.
@@ -41,14 +42,6 @@ MATCH_LIMIT = 20
 # Left out of stored names and villages before the database compares them: the spaces
 # and middle dots that people write or leave out (normalise_name drops them too).
 _SPACING = (" ", "\u3000", "\u00b7", "\u30fb", "\u2022", "\u2027", "\t")
-
-
-class HandleRefused(Exception):
-    """Not a handle this clerk was given: forged, altered, another clerk's or office's."""
-
-
-class HandleExpired(Exception):
-    """This clerk's handle, older than ``HANDLE_MAX_AGE``."""
 
 
 def _signer() -> signing.TimestampSigner:

@@ -1,6 +1,11 @@
 """Domain errors of booking, each with the message shown to the person who acted."""
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from booking.models import Appointment
 
 SLOT_TAKEN = _("Sorry, someone else has just booked this time. Please choose another.")
 SLOT_NOT_OFFERED = _("This time cannot be booked. Please choose one of the times offered.")
@@ -157,3 +162,150 @@ class TextNotAccepted(BookingError):
         super().__init__()
         self.code = refused.code
         self.message_template = refused.message
+
+
+# The walk-in queue (booking/services/walk_ins.py).
+NOT_WAITING = _("This person has already been sent to a lawyer or has left.")
+OTHER_DAY = _("This number was given on another day.")
+ALREADY_WAITING = _("This resident is already waiting, with number %(number)s.")
+NOT_AT_OFFICE = _("This lawyer does not work at this office.")
+LAWYER_BUSY = _("%(lawyer)s is with someone until %(until)s.")
+LAWYER_SOON = _("%(lawyer)s has a consultation at %(at)s.")
+LAWYER_AWAY = _("%(lawyer)s is not available until %(until)s.")
+# Neutral: says nothing about whom the lawyer advised.
+WALK_IN_CONFLICT = _("This lawyer cannot take this matter. Please send the person to another.")
+
+
+class WalkInNotWaiting(BookingError):
+    code = "walk_in_not_waiting"
+    message_template = NOT_WAITING
+
+
+class WalkInOtherDay(BookingError):
+    code = "walk_in_other_day"
+    message_template = OTHER_DAY
+
+
+class AlreadyWaiting(BookingError):
+    """Needs ``number`` (as shown, 007)."""
+
+    code = "already_waiting"
+    message_template = ALREADY_WAITING
+
+
+class LawyerNotAtOffice(BookingError):
+    code = "lawyer_not_at_office"
+    message_template = NOT_AT_OFFICE
+
+
+class LawyerBusy(BookingError):
+    """In a consultation now. Needs ``lawyer`` and ``until``."""
+
+    code = "lawyer_busy"
+    message_template = LAWYER_BUSY
+
+
+class LawyerBusySoon(BookingError):
+    """A consultation starts within ``MIN_FREE`` (booking/services/walk_ins.py).
+
+    Needs ``lawyer`` and ``at``.
+    """
+
+    code = "lawyer_busy_soon"
+    message_template = LAWYER_SOON
+
+
+class LawyerAway(BookingError):
+    """Time off now. Needs ``lawyer`` and ``until``."""
+
+    code = "lawyer_away"
+    message_template = LAWYER_AWAY
+
+
+class WalkInConflict(ConflictOfInterest):
+    code = "conflict_of_interest"
+    message_template = WALK_IN_CONFLICT
+
+
+# Hours and time off (booking/services/availability.py).
+STRANDED = _(
+    "This change affects booked consultations. Choose for each one whether to keep it or "
+    "to cancel it."
+)
+STRANDED_CHANGED = _(
+    "The booked consultations affected by this change have changed since you looked. "
+    "Nothing has been changed yet: please choose again."
+)
+
+
+class DecisionsNeeded(BookingError):
+    """The change strands ``stranded`` appointments; nothing was changed.
+
+    ``changed`` is true when decisions were given, but for another set of appointments
+    than the one stranded now (one was booked or cancelled meanwhile).
+    """
+
+    code = "decisions_needed"
+    message_template = STRANDED
+
+    def __init__(self, *, stranded: "list[Appointment]", changed: bool):
+        super().__init__()
+        self.stranded = stranded
+        self.changed = changed
+
+    @property
+    def message(self) -> str:
+        return str(STRANDED_CHANGED if self.changed else STRANDED)
+
+
+# Follow-up invitations (booking/services/follow_ups.py).
+TEXT_DOES_NOT_FIT = _(
+    "The invitation cannot go as a text message: the office's name, place or phone is "
+    "too long for one. An office admin can shorten them under Offices; meanwhile please "
+    "call the resident."
+)
+
+
+class TextDoesNotFit(BookingError):
+    code = "text_does_not_fit"
+    message_template = TEXT_DOES_NOT_FIT
+
+
+# Check-in at the desk (booking/services/check_in.py).
+CHECK_IN_NOT_BOOKED = _(
+    "Only a booked consultation can be checked in: this one is cancelled or already recorded."
+)
+CHECK_IN_NOT_TODAY = _("Residents can be checked in only on the day of their consultation.")
+CHECK_IN_OTHER_OFFICE = _("This consultation is at another office.")
+CHECK_IN_BY_PHONE = _("A consultation by phone has no check-in: the lawyer calls the resident.")
+
+
+class CheckInNotBooked(BookingError):
+    code = "check_in_not_booked"
+    message_template = CHECK_IN_NOT_BOOKED
+
+
+class CheckInNotToday(BookingError):
+    code = "check_in_not_today"
+    message_template = CHECK_IN_NOT_TODAY
+
+
+class CheckInOtherOffice(BookingError):
+    code = "check_in_other_office"
+    message_template = CHECK_IN_OTHER_OFFICE
+
+
+class CheckInByPhone(BookingError):
+    code = "check_in_by_phone"
+    message_template = CHECK_IN_BY_PHONE
+
+
+# The desk's handles on a resident (booking/desk_residents.py).
+
+
+class HandleRefused(Exception):
+    """Not a handle this clerk was given: forged, altered, another clerk's or office's."""
+
+
+class HandleExpired(Exception):
+    """This clerk's handle, older than ``HANDLE_MAX_AGE`` (booking/desk_residents.py)."""

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.errors import BookingError
+from booking.errors import DecisionsNeeded
 from booking.models import Appointment, AvailabilityRule, Lawyer, Office, Status, TimeOff
 from booking.services.appointments import cancel_appointment, lock_lawyers
 from booking.slots import Rule
@@ -58,34 +58,6 @@ RANGES_OVERLAP = _(
 NOT_YOUR_OFFICE = _("Choose one of your offices.")
 TIME_OFF_END_BEFORE_START = _("The time off must end after it starts.")
 TIME_OFF_OVER = _("This time off is already over.")
-STRANDED = _(
-    "This change affects booked consultations. Choose for each one whether to keep it or "
-    "to cancel it."
-)
-STRANDED_CHANGED = _(
-    "The booked consultations affected by this change have changed since you looked. "
-    "Nothing has been changed yet: please choose again."
-)
-
-
-class DecisionsNeeded(BookingError):
-    """The change strands ``stranded`` appointments; nothing was changed.
-
-    ``changed`` is true when decisions were given, but for another set of appointments
-    than the one stranded now (one was booked or cancelled meanwhile).
-    """
-
-    code = "decisions_needed"
-    message_template = STRANDED
-
-    def __init__(self, *, stranded: list[Appointment], changed: bool):
-        super().__init__()
-        self.stranded = stranded
-        self.changed = changed
-
-    @property
-    def message(self) -> str:
-        return str(STRANDED_CHANGED if self.changed else STRANDED)
 
 
 @dataclass(frozen=True)

@@ -14,38 +14,15 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from booking.errors import BookingError
-from booking.models import Appointment, Mode, Office, Status
-
-CHECK_IN_NOT_BOOKED = _(
-    "Only a booked consultation can be checked in: this one is cancelled or already recorded."
+from booking.errors import (
+    CheckInByPhone,
+    CheckInNotBooked,
+    CheckInNotToday,
+    CheckInOtherOffice,
 )
-CHECK_IN_NOT_TODAY = _("Residents can be checked in only on the day of their consultation.")
-CHECK_IN_OTHER_OFFICE = _("This consultation is at another office.")
-CHECK_IN_BY_PHONE = _("A consultation by phone has no check-in: the lawyer calls the resident.")
-
-
-class CheckInNotBooked(BookingError):
-    code = "check_in_not_booked"
-    message_template = CHECK_IN_NOT_BOOKED
-
-
-class CheckInNotToday(BookingError):
-    code = "check_in_not_today"
-    message_template = CHECK_IN_NOT_TODAY
-
-
-class CheckInOtherOffice(BookingError):
-    code = "check_in_other_office"
-    message_template = CHECK_IN_OTHER_OFFICE
-
-
-class CheckInByPhone(BookingError):
-    code = "check_in_by_phone"
-    message_template = CHECK_IN_BY_PHONE
+from booking.models import Appointment, Mode, Office, Status
 
 
 def _locked_and_checked(

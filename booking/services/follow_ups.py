@@ -14,27 +14,15 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.text import clean_text
-from booking.errors import BookingError, FollowUpNotOpen, NoMobileNumber
+from booking.errors import FollowUpNotOpen, NoMobileNumber, TextDoesNotFit
 from booking.models import FollowUp, FollowUpStatus
 from booking.services.appointments import cleaned
 from sms.models import MessageStatus
 from sms.registry import DOES_NOT_FIT
 from sms.services import notify_follow_up
-
-TEXT_DOES_NOT_FIT = _(
-    "The invitation cannot go as a text message: the office's name, place or phone is "
-    "too long for one. An office admin can shorten them under Offices; meanwhile please "
-    "call the resident."
-)
-
-
-class TextDoesNotFit(BookingError):
-    code = "text_does_not_fit"
-    message_template = TEXT_DOES_NOT_FIT
 
 
 def _locked(follow_up: FollowUp) -> FollowUp:

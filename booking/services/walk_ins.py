@@ -26,14 +26,22 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import register_resident_at_desk
 from accounts.text import clean_name
 from booking.conflicts import conflicted_lawyer_ids
 from booking.desk_residents import list_matching_residents
-from booking.errors import BookingError, ConflictOfInterest
+from booking.errors import (
+    AlreadyWaiting,
+    LawyerAway,
+    LawyerBusy,
+    LawyerBusySoon,
+    LawyerNotAtOffice,
+    WalkInConflict,
+    WalkInNotWaiting,
+    WalkInOtherDay,
+)
 from booking.models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -63,64 +71,6 @@ from booking.slots import Slot
 MIN_FREE = timedelta(minutes=10)
 # Length of a visit when the lawyer has no weekly hours at the office that day.
 DEFAULT_LENGTH = timedelta(minutes=30)
-
-NOT_WAITING = _("This person has already been sent to a lawyer or has left.")
-OTHER_DAY = _("This number was given on another day.")
-ALREADY_WAITING = _("This resident is already waiting, with number %(number)s.")
-NOT_AT_OFFICE = _("This lawyer does not work at this office.")
-LAWYER_BUSY = _("%(lawyer)s is with someone until %(until)s.")
-LAWYER_SOON = _("%(lawyer)s has a consultation at %(at)s.")
-LAWYER_AWAY = _("%(lawyer)s is not available until %(until)s.")
-# Neutral: says nothing about whom the lawyer advised.
-WALK_IN_CONFLICT = _("This lawyer cannot take this matter. Please send the person to another.")
-
-
-class WalkInNotWaiting(BookingError):
-    code = "walk_in_not_waiting"
-    message_template = NOT_WAITING
-
-
-class WalkInOtherDay(BookingError):
-    code = "walk_in_other_day"
-    message_template = OTHER_DAY
-
-
-class AlreadyWaiting(BookingError):
-    """Needs ``number`` (as shown, 007)."""
-
-    code = "already_waiting"
-    message_template = ALREADY_WAITING
-
-
-class LawyerNotAtOffice(BookingError):
-    code = "lawyer_not_at_office"
-    message_template = NOT_AT_OFFICE
-
-
-class LawyerBusy(BookingError):
-    """In a consultation now. Needs ``lawyer`` and ``until``."""
-
-    code = "lawyer_busy"
-    message_template = LAWYER_BUSY
-
-
-class LawyerBusySoon(BookingError):
-    """A consultation starts within ``MIN_FREE``. Needs ``lawyer`` and ``at``."""
-
-    code = "lawyer_busy_soon"
-    message_template = LAWYER_SOON
-
-
-class LawyerAway(BookingError):
-    """Time off now. Needs ``lawyer`` and ``until``."""
-
-    code = "lawyer_away"
-    message_template = LAWYER_AWAY
-
-
-class WalkInConflict(ConflictOfInterest):
-    code = "conflict_of_interest"
-    message_template = WALK_IN_CONFLICT
 
 
 class Busy(models.TextChoices):

@@ -16,7 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
-from booking.errors import BookingError, SlotNotOffered
+from booking.errors import STRANDED, STRANDED_CHANGED, BookingError, DecisionsNeeded, SlotNotOffered
 from booking.forms.availability import CHOOSE_KEEP_OR_CANCEL
 from booking.models import AvailabilityRule, Mode, Status, TimeOff
 from booking.selectors import list_free_slots
@@ -28,12 +28,9 @@ from booking.services.availability import (
     RANGES_OVERLAP,
     SLOT_DOES_NOT_FIT,
     SLOT_LENGTH_OUT_OF_RANGE,
-    STRANDED,
-    STRANDED_CHANGED,
     TIME_OFF_END_BEFORE_START,
     TIME_OFF_OVER,
     VALID_UNTIL_BEFORE_FROM,
-    DecisionsNeeded,
     add_availability_rule,
     add_time_off,
     change_availability_rule,

@@ -9,9 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.day_sheet import get_day_sheet
-from booking.models import Appointment, Channel, Mode
-from booking.services import cancel_appointment
-from booking.services.check_in import (
+from booking.errors import (
     CHECK_IN_BY_PHONE,
     CHECK_IN_NOT_BOOKED,
     CHECK_IN_NOT_TODAY,
@@ -19,9 +17,10 @@ from booking.services.check_in import (
     CheckInNotBooked,
     CheckInNotToday,
     CheckInOtherOffice,
-    check_in,
-    undo_check_in,
 )
+from booking.models import Appointment, Channel, Mode
+from booking.services import cancel_appointment
+from booking.services.check_in import check_in, undo_check_in
 from booking.services.outcomes import save_note
 from booking.views.desk.day import CHECK_IN_UNDONE, CHECKED_IN
 from sms.models import Message

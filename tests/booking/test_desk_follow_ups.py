@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from booking import errors
+from booking.errors import TEXT_DOES_NOT_FIT
 from booking.models import FollowUp, FollowUpStatus, Mode
 from booking.services import book_appointment
-from booking.services.follow_ups import TEXT_DOES_NOT_FIT
 from booking.services.outcomes import request_follow_up
 from booking.views.desk.follow_ups import INVITED, INVITED_LATER
 from sms.messages import build_sms

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.models import Role, User
-from booking import selectors
+from booking import errors, selectors
 from booking.forms.queue import NAME_OR_PHONE, VILLAGE_NEEDED
 from booking.models import (
     Appointment,
@@ -24,7 +24,6 @@ from booking.models import (
     WalkIn,
     WalkInStatus,
 )
-from booking.services import walk_ins as service
 from booking.services.walk_ins import mark_left, register_walk_in, take_walk_in
 from booking.views.desk.queue import STAFF_NUMBER
 from sms.models import Message
@@ -88,9 +87,9 @@ def test_the_day_is_the_offices_local_day(office, desk_user):
 
 def test_someone_already_waiting_gets_no_second_number(office, desk_user, resident):
     arrive(office, desk_user, resident=resident)
-    with pytest.raises(service.AlreadyWaiting) as refused:
+    with pytest.raises(errors.AlreadyWaiting) as refused:
         arrive(office, desk_user, resident=resident)
-    assert refused.value.message == str(service.ALREADY_WAITING) % {"number": "001"}
+    assert refused.value.message == str(errors.ALREADY_WAITING) % {"number": "001"}
 
 
 # Taking the next person
@@ -175,10 +174,10 @@ def test_a_lawyer_with_someone_cannot_take_anyone_until_they_are_free(
     # back to back: busy until 10:00
     AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9, 30), now=NOW)
     walk_in = arrive(office, desk_user, topic=topic)
-    with pytest.raises(service.LawyerBusy) as refused:
+    with pytest.raises(errors.LawyerBusy) as refused:
         take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 9, 10))
     params = {"lawyer": str(lawyer.user), "until": "10:00"}
-    assert refused.value.message == str(service.LAWYER_BUSY) % params
+    assert refused.value.message == str(errors.LAWYER_BUSY) % params
     walk_in.refresh_from_db()
     assert walk_in.status == WalkInStatus.WAITING
     assert not Appointment.objects.filter(channel=Channel.WALK_IN).exists()
@@ -189,9 +188,9 @@ def test_a_lawyer_with_a_consultation_within_ten_minutes_cannot_take_anyone(
 ):
     AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9), now=NOW)
     walk_in = arrive(office, desk_user, topic=topic)
-    with pytest.raises(service.LawyerBusySoon) as refused:
+    with pytest.raises(errors.LawyerBusySoon) as refused:
         take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 8, 52))
-    assert refused.value.message == str(service.LAWYER_SOON) % {
+    assert refused.value.message == str(errors.LAWYER_SOON) % {
         "lawyer": str(lawyer.user),
         "at": "09:00",
     }
@@ -206,7 +205,7 @@ def test_a_lawyer_on_time_off_cannot_take_anyone(office, topic, lawyer, desk_use
     TimeOffFactory(
         lawyer=lawyer, starts_at=local(MONDAY, 8), ends_at=local(MONDAY, 11), reason="私事"
     )
-    with pytest.raises(service.LawyerAway) as refused:
+    with pytest.raises(errors.LawyerAway) as refused:
         take_walk_in(
             walk_in=arrive(office, desk_user, topic=topic),
             lawyer=lawyer,
@@ -226,9 +225,9 @@ def test_a_lawyer_who_advised_the_other_party_is_refused_neutrally(
         resident=UserFactory(display_name="王五"),
     )
     walk_in = arrive(office, desk_user, topic=topic, opposing_party="王 五", matter_consent=True)
-    with pytest.raises(service.WalkInConflict) as refused:
+    with pytest.raises(errors.WalkInConflict) as refused:
         take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 9))
-    assert refused.value.message == str(service.WALK_IN_CONFLICT)
+    assert refused.value.message == str(errors.WALK_IN_CONFLICT)
     assert "王五" not in refused.value.message
     walk_in.refresh_from_db()
     assert walk_in.status == WalkInStatus.WAITING
@@ -238,23 +237,23 @@ def test_nobody_is_taken_twice_and_who_left_cannot_be_taken(office, topic, lawye
     walk_in = arrive(office, desk_user, topic=topic)
     take_walk_in(walk_in=walk_in, lawyer=lawyer, by=desk_user, now=local(MONDAY, 9))
     colleague = LawyerFactory(offices=[office], topics=[topic])
-    with pytest.raises(service.WalkInNotWaiting):
+    with pytest.raises(errors.WalkInNotWaiting):
         take_walk_in(walk_in=walk_in, lawyer=colleague, by=desk_user, now=local(MONDAY, 9))
-    with pytest.raises(service.WalkInNotWaiting):
+    with pytest.raises(errors.WalkInNotWaiting):
         mark_left(walk_in=walk_in, by=desk_user, now=local(MONDAY, 9))
     gone = arrive(office, desk_user, topic=topic)
     assert mark_left(walk_in=gone, by=desk_user, now=NOW).status == WalkInStatus.LEFT
-    with pytest.raises(service.WalkInNotWaiting):
+    with pytest.raises(errors.WalkInNotWaiting):
         take_walk_in(walk_in=gone, lawyer=colleague, by=desk_user, now=local(MONDAY, 9))
     assert Appointment.objects.filter(channel=Channel.WALK_IN).count() == 1
 
 
 def test_yesterdays_number_and_another_offices_lawyer_are_refused(office, topic, lawyer, desk_user):
     yesterday = arrive(office, desk_user, topic=topic, now=NOW - dt.timedelta(days=1))
-    with pytest.raises(service.WalkInOtherDay):
+    with pytest.raises(errors.WalkInOtherDay):
         take_walk_in(walk_in=yesterday, lawyer=lawyer, by=desk_user, now=local(MONDAY, 9))
     stranger = LawyerFactory(offices=[OfficeFactory()], topics=[topic])
-    with pytest.raises(service.LawyerNotAtOffice):
+    with pytest.raises(errors.LawyerNotAtOffice):
         take_walk_in(
             walk_in=arrive(office, desk_user, topic=topic),
             lawyer=stranger,
@@ -329,7 +328,7 @@ def test_the_queue_offers_the_next_person_to_the_lawyers_on_duty(
 
     response = at_desk.post(take_first, {"lawyer": busy.pk}, follow=True)
     assert (
-        str(service.LAWYER_BUSY) % {"lawyer": str(busy.user), "until": "09:30"}
+        str(errors.LAWYER_BUSY) % {"lawyer": str(busy.user), "until": "09:30"}
         in response.content.decode()
     )
     # The second person, out of turn, to the free lawyer.
@@ -438,7 +437,7 @@ def test_desks_registering_at_once_give_distinct_consecutive_numbers():
 def test_a_lawyer_who_no_longer_works_is_not_sent_anyone(office, topic, lawyer, desk_user):
     lawyer.is_active = False
     lawyer.save()
-    with pytest.raises(service.LawyerNotAtOffice):
+    with pytest.raises(errors.LawyerNotAtOffice):
         take_walk_in(
             walk_in=arrive(office, desk_user, topic=topic),
             lawyer=lawyer,

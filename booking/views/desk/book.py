@@ -55,17 +55,12 @@ from booking.access_log import (
     log_resident_access,
 )
 from booking.conflicts import conflicted_lawyer_ids
-from booking.desk_residents import (
-    HANDLE_MAX_AGE,
-    HandleExpired,
-    HandleRefused,
-    list_matching_residents,
-    mint_handle,
-    read_handle,
-)
+from booking.desk_residents import HANDLE_MAX_AGE, list_matching_residents, mint_handle, read_handle
 from booking.errors import (
     BookingError,
     ConflictOfInterest,
+    HandleExpired,
+    HandleRefused,
     SlotNotOffered,
     SlotTaken,
     TimeGone,

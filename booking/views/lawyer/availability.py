@@ -22,13 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from booking.errors import STRANDED, STRANDED_CHANGED, DecisionsNeeded
 from booking.forms.availability import DecisionsForm, RuleForm, TimeOffForm
 from booking.models import AvailabilityRule, Lawyer, Mode, Office, TimeOff, Weekday
 from booking.services.availability import (
-    STRANDED,
-    STRANDED_CHANGED,
     AvailabilityChange,
-    DecisionsNeeded,
     add_availability_rule,
     add_time_off,
     change_availability_rule,
