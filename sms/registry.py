@@ -273,7 +273,7 @@ EXAMPLES = {
         "code": "482913",
         "month": "12",
         "day": "8",
-        "weekday": "周二",
+        "weekday": "星期二",
         "time": "09:30",
         "place": "青石镇政府一楼",
         "reference": "38172054",

@@ -20,7 +20,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 
 from sms import code_limits, hooks, registry
 from sms.hooks import Appointment
@@ -31,13 +31,6 @@ from sms.tasks import deliver_message
 logger = logging.getLogger(__name__)
 
 LOGIN_CODE_MINUTES = registry.LOGIN_CODE_MINUTES
-# Weekdays and months as the texts give them (not the locale's: the registered template
-# fixes the words around them).
-WEEKDAYS = {
-    "zh-hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # A reminder due this soon after the confirmation would only repeat it.
 REMINDER_MIN_GAP = dt.timedelta(hours=1)
 
@@ -125,8 +118,15 @@ def office_params(office) -> dict[str, str]:
 def date_params(day: dt.date, language: str, *, prefix: str = "") -> dict[str, str]:
     """A day as the texts give it: month ("12", or "Dec" in English) and day of the month."""
     english = registry.language_of(language) == "en"
-    month = MONTHS_EN[day.month - 1] if english else str(day.month)
+    month = _django_format(day, "M", "en") if english else str(day.month)
     return {f"{prefix}month": month, f"{prefix}day": str(day.day)}
+
+
+def _django_format(day: dt.date, code: str, language: str) -> str:
+    """Names of days and months from Django's own formats, as the pages show them (the
+    ``date`` filter): "星期一" / "Mon", "Dec" — no table of names of our own."""
+    with translation.override(language):
+        return dateformat.format(day, code)
 
 
 def appointment_params(appointment: Appointment, language: str) -> dict[str, str]:
@@ -140,7 +140,7 @@ def appointment_params(appointment: Appointment, language: str) -> dict[str, str
             params["place"] = str(appointment.get_mode_display())
     return {
         **date_params(local.date(), language),
-        "weekday": WEEKDAYS[language][local.weekday()],
+        "weekday": _django_format(local.date(), "D", language),
         "time": local.strftime("%H:%M"),
         "reference": appointment.reference,  # digits only: "3817 2054" has a space
         **params,

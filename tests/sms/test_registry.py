@@ -153,7 +153,7 @@ def test_texts_use_the_offices_short_name_and_place(resident, lawyer, office, to
     assert confirmation.status == MessageStatus.QUEUED
     text = build_sms(confirmation).text
     assert text == (
-        f"您已预约免费法律咨询：12月9日（周三）10:00，地点：镇政府一楼。预约号"
+        f"您已预约免费法律咨询：12月9日（星期三）10:00，地点：镇政府一楼。预约号"
         f"{confirmation.appointment.reference}。不能来请提前取消。——青石镇司法所，电话0731-57860148"
     )
 

@@ -74,7 +74,7 @@ def test_every_template_in_every_language_is_printed_with_typed_variables(provid
 def test_the_example_is_the_message_as_the_phone_shows_it():
     found = sections(printed("tencent", "zh-hans"))
     assert found["confirmation"][-1] == (
-        "Example: 【青石镇司法所】您已预约免费法律咨询：12月8日（周二）09:30，"
+        "Example: 【青石镇司法所】您已预约免费法律咨询：12月8日（星期二）09:30，"
         "地点：青石镇政府一楼。预约号38172054。不能来请提前取消。——青石镇司法所，电话0731-57860148"
     )
     assert found["follow_up_safe"][-1] == (
