@@ -8,7 +8,6 @@ handler's stream; what gunicorn writes, from a real gunicorn started with the pr
 """
 
 import http.client
-import io
 import json
 import logging
 import os
@@ -16,15 +15,15 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from http import HTTPStatus
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from config.log_redaction import REDACTED, RedactSecrets
+from config.log_redaction import REDACTED
 from sms.models import Kind, Message, MessageStatus
+from tests.project_log import project_log
 from tests.sms.test_worker_crash import database_url
 
 TOKEN = "tok-7d1e0c5b9a8f4e2d6c3b1a0f9e8d7c6b"
@@ -35,24 +34,6 @@ WRONG = "tok-0000000000000000000000000000000x"  # an old or mistyped token is a 
 @pytest.fixture(autouse=True)
 def _callback_token(settings):
     settings.SMS_CALLBACK_TOKEN = TOKEN
-
-
-@contextmanager
-def project_log():
-    """What the handlers of ``LOGGING`` write while the block runs."""
-    handlers = [
-        handler
-        for handler in logging.getLogger().handlers
-        if any(isinstance(each, RedactSecrets) for each in handler.filters)
-    ]
-    assert handlers, "LOGGING has no redacting handler"
-    written = io.StringIO()
-    previous = [handler.setStream(written) for handler in handlers]
-    try:
-        yield written
-    finally:
-        for handler, stream in zip(handlers, previous, strict=True):
-            handler.setStream(stream)
 
 
 def callback(token: str, provider: str = "alibaba") -> str:

@@ -10,9 +10,6 @@ or of no row at all, changes nothing and leaves a ``callback_refused`` security 
 """
 
 import datetime as dt
-import io
-import logging
-from contextlib import contextmanager
 from http import HTTPStatus
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -21,11 +18,11 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import SecurityEvent, SecurityEventKind
-from config.log_redaction import RedactSecrets
 from sms.delivery import deliver
 from sms.models import Kind, Message, MessageStatus
 from sms.reports import NOT_HANDED, UNKNOWN_MESSAGE, WRONG_SIGNATURE
 from sms.services import send_login_code
+from tests.project_log import project_log
 from tests.sms.fake_providers import (
     Answer,
     FakeProvider,
@@ -83,24 +80,6 @@ def report(fake, status: str, *, error_code: int | None = None, **options) -> Tw
     return twilio_status_callback(
         fake.last, sid=SID, status=status, auth_token=AUTH_TOKEN, error_code=error_code, **options
     )
-
-
-@contextmanager
-def project_log():
-    """What the handlers of ``LOGGING`` (those with the redacting filter) write."""
-    handlers = [
-        handler
-        for handler in logging.getLogger().handlers
-        if any(isinstance(each, RedactSecrets) for each in handler.filters)
-    ]
-    assert handlers, "LOGGING has no redacting handler"
-    written = io.StringIO()
-    previous = [handler.setStream(written) for handler in handlers]
-    try:
-        yield written
-    finally:
-        for handler, stream in zip(handlers, previous, strict=True):
-            handler.setStream(stream)
 
 
 def refusals() -> list[SecurityEvent]:
