@@ -56,6 +56,16 @@ class WalkIn(models.Model):
         blank=True,
         related_name="+",
     )
+    # Who marked them as gone, and when; cleared again when the mark is undone.
+    left_at = models.DateTimeField(_("marked as left"), null=True, blank=True)
+    left_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marked as left by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("walk-in")
