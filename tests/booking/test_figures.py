@@ -27,6 +27,7 @@ from booking.figures import (
 )
 from booking.models import Appointment, Channel, Mode, Status
 from booking.reference import format_reference, new_reference
+from booking.views.desk.figures import CHART_ALL_HIDDEN, CHART_ALL_ZERO
 from tests.conftest import NOW, SHANGHAI, local
 from tests.factories import LawyerFactory, OfficeFactory, RuleFactory, TopicFactory, UserFactory
 
@@ -269,12 +270,12 @@ def test_the_page_shows_the_cells_of_the_chosen_week(as_head, data):
     assert '<th scope="row">Labour and unpaid wages</th><td>&lt;5</td>' in page
     assert '<th scope="row">Walk-in</th><td>0</td>' in page
     assert "<dd>&lt;42%</dd>" in page and "<dd>&gt;54%</dd>" in page
-    assert 'aria-current="true">November 30</a>' in page
+    assert 'aria-current="true">30 November</a>' in page
 
 
 def test_the_page_defaults_to_this_week_and_switches_to_months(as_head, data):
     page = as_head.get(URL).content.decode()
-    assert 'aria-current="true">December 7</a>' in page
+    assert 'aria-current="true">7 December</a>' in page
     page = as_head.get(URL, {"by": "month"}).content.decode()
     assert 'aria-current="true">December 2026</a>' in page
     assert "<dd>9</dd>" in page
@@ -295,6 +296,32 @@ def test_charts_are_inline_svg_with_a_title_and_no_bar_for_a_hidden_count(as_hea
     topic_chart = page.split('id="chart-topic-title"')[1].split("</svg>")[0]
     assert topic_chart.count("<rect") == 1  # 7 family consultations; labour is "<5"
     assert "&lt;5" in topic_chart
+
+
+def test_the_chosen_period_comes_first_and_the_tables_fold_in_closed_details(as_head, data):
+    page = as_head.get(URL, {"period": LAST_MONDAY.isoformat()}).content.decode()
+    glance = page.index('<section id="period"')
+    assert glance < page.index("<details") < page.index("<table")
+    assert page.count('<details class="figures-more">') == 3  # none of them open
+    assert "<details open" not in page and "<table" not in page[glance : page.index("<details")]
+    assert '<h2 id="period-heading">Week of 30 November</h2>' in page
+    assert "<dd>9</dd>" in page[glance : page.index("<details")]
+
+
+def test_a_chart_whose_counts_are_all_hidden_says_so_in_words(as_head, data):
+    """This week: one consultation of each area, mode and channel, two to come."""
+    page = as_head.get(URL).content.decode()
+    assert page.count(str(CHART_ALL_HIDDEN)) == 4
+    assert 'id="chart-topic-none"' in page and 'id="chart-topic-title"' not in page
+    assert 'id="chart-trend-title"' in page  # last week's 9 are drawn
+    assert '<th scope="row">Family and marriage</th><td>&lt;5</td>' in page  # the table stays
+
+
+def test_a_chart_of_nothing_but_zeros_says_so_in_words(as_head):
+    page = as_head.get(URL).content.decode()
+    assert page.count(str(CHART_ALL_ZERO)) == 5  # the trend and the four tables
+    assert str(CHART_ALL_HIDDEN) not in page
+    assert '<svg class="chart"' not in page  # no lawyer, no free times either
 
 
 def test_the_csv_has_a_row_per_period_dimension_and_value_with_the_same_rule(as_head, data):

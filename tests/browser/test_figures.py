@@ -1,4 +1,8 @@
-"""The office head's figures in a real browser, on the phone: fits, axe, charts drawn."""
+"""The office head's figures in a real browser, on the phone: fits, axe, charts drawn.
+
+The phone shows a summary of the chosen week or month first and folds the tables and
+charts in closed ``<details>`` (issue 15.12).
+"""
 
 import pytest
 
@@ -43,12 +47,37 @@ def sign_in(page, live_server, head) -> None:
     assert page.url.endswith("/desk/figures/")
 
 
+def page_height(page) -> int:
+    return page.evaluate("document.documentElement.scrollHeight")
+
+
 def test_the_office_head_reads_the_figures_on_the_phone(page, live_server, request_log, head):
     sign_in(page, live_server, head)
     check(page, request_log)
-    click(page, f"a[href$='period={LAST_MONDAY.isoformat()}#period']")
+    # A summary of this week first, within the first screen; the rest folded, closed.
+    summary = page.locator("#period")
+    assert summary.locator("dl.figures-key dd").count() == 5
+    box = summary.bounding_box()
+    assert box["y"] + box["height"] <= 740 * 1.25  # 725 of 740 px measured
+    details = page.locator("main details")
+    assert details.count() == 3
+    assert page.locator("main details[open]").count() == 0
+    assert page_height(page) < 1500, page_height(page)  # 4,883 px unfolded before
+    # This week's two upcoming consultations are both "<5": each chart says so in words.
+    for index in range(details.count()):
+        details.nth(index).locator("summary").click()
+    assert page.locator("main details[open]").count() == 3
+    hidden = page.locator("p.chart-none")
+    assert hidden.count() == 4  # area, mode, channel, outcome; the trend has last week's 9
+    assert all("5" in text for text in hidden.all_inner_texts())  # "… below 5 …" in words
+    assert page.locator("#chart-topic-title").count() == 0
     check(page, request_log)
-    assert page.locator("svg.chart[role=img]").count() == 6
+
+    click(page, f"a[href$='period={LAST_MONDAY.isoformat()}#period']")
+    assert page.locator("main details[open]").count() == 0
+    page.locator("main details >> nth=1").locator("summary").click()
+    check(page, request_log)
+    assert page.locator("svg.chart[role=img]:visible").count() == 4  # the open details
     topic_bars = page.locator("#chart-topic-title ~ rect")
     assert topic_bars.count() == 1  # family: 7; labour "<5" gets no bar
     assert topic_bars.first.bounding_box()["width"] > 100

@@ -3,7 +3,8 @@
 Office admins only, of their own office (desk staff, lawyers and residents get the 403
 page). Only counts, rates and medians leave here, with the small-number rule of
 ``booking.figures``; the charts are drawn on the server as inline SVG, whose text
-alternative is the table beside each chart.
+alternative is the table beside each chart. A chart of counts with no bar to draw (all
+of them 0 or hidden) is a sentence saying why instead.
 """
 
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ LABEL_CHARS = 22  # longer labels are cut in the chart; the table has them whole
 VALUE_ROOM = 44  # right of the longest bar, for its number
 COLUMN_CHART_HEIGHT = 150
 
+CHART_ALL_HIDDEN = gettext_lazy(
+    "No bars to draw: every count here is below 5, and counts below 5 are hidden to "
+    "protect residents."
+)
+CHART_ALL_ZERO = gettext_lazy("No bars to draw: every count here is 0.")
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -61,6 +68,8 @@ class Chart:
     height: int
     anchor: str  # text-anchor of the labels
     bars: list[Bar]
+    # Said instead of drawing a chart of counts that would have no bar; "" otherwise.
+    none_drawn: str = ""
 
 
 def _n(value: float) -> str:
@@ -72,6 +81,15 @@ def _drawn(count: int | None, *, counts: bool) -> int:
     if count is None or (counts and count < SMALL):
         return 0
     return count
+
+
+def _none_drawn(counts: list[int | None]) -> str:
+    """Why a chart of counts has no bar at all, or "" when it has one."""
+    if any(_drawn(count, counts=True) for count in counts):
+        return ""
+    if any(count for count in counts):
+        return str(CHART_ALL_HIDDEN)
+    return str(CHART_ALL_ZERO)
 
 
 def row_chart(
@@ -104,7 +122,16 @@ def row_chart(
                 text_y=_n(top + 30),
             )
         )
-    return Chart(chart_id, title, CHART_WIDTH, len(rows) * ROW_HEIGHT, "start", bars)
+    numbers = [number for _label, number, _text in rows]
+    return Chart(
+        chart_id,
+        title,
+        CHART_WIDTH,
+        len(rows) * ROW_HEIGHT,
+        "start",
+        bars,
+        _none_drawn(numbers) if counts else "",
+    )
 
 
 def column_chart(chart_id: str, title: str, columns: list[tuple[str, int]]) -> Chart:
@@ -131,7 +158,10 @@ def column_chart(chart_id: str, title: str, columns: list[tuple[str, int]]) -> C
                 text_y=_n(bottom - height - 4),
             )
         )
-    return Chart(chart_id, title, CHART_WIDTH, COLUMN_CHART_HEIGHT, "middle", bars)
+    counts = [count for _label, count in columns]
+    return Chart(
+        chart_id, title, CHART_WIDTH, COLUMN_CHART_HEIGHT, "middle", bars, _none_drawn(counts)
+    )
 
 
 def _selected(request, periods: list[PeriodFigures]) -> PeriodFigures:
