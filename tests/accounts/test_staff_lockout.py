@@ -99,7 +99,7 @@ def test_the_lock_message_names_the_time_and_the_office_admin_in_english(clock, 
         LOGIN, {"login": ADDRESS, "password": PASSWORD}, secure=True, HTTP_ACCEPT_LANGUAGE="en"
     )
     [message] = answer(response)[1]
-    assert "until December 7 08:30" in message
+    assert "until 7 December 08:30" in message
     assert "ask your office admin" in message
 
 

@@ -27,7 +27,7 @@ def on_duty(client) -> str:
 
 
 def test_without_a_roster_the_lawyers_with_hours_today_are_on_duty(client, lawyer):
-    assert f"{lawyer.user}: 09:00–12:00" in on_duty(client)
+    assert f"{lawyer.user}：09:00–12:00" in on_duty(client)
 
 
 def test_the_weekly_roster_decides_who_is_on_duty(client, office, lawyer):
@@ -46,7 +46,7 @@ def test_exceptions_add_and_remove_lawyers_for_one_day(client, office, lawyer):
     DutyException.objects.create(office=office, lawyer=lawyer, date=MONDAY, on_duty=True)
     today = on_duty(client)
     assert str(regular.user) not in today
-    assert f"{lawyer.user}: 09:00–12:00" in today  # with their hours of the day
+    assert f"{lawyer.user}：09:00–12:00" in today  # with their hours of the day
     DutyException.objects.create(
         office=office, lawyer=regular, date=MONDAY + dt.timedelta(days=7), on_duty=False
     )

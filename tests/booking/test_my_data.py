@@ -43,7 +43,7 @@ def test_my_data_shows_what_is_kept_and_who_opened_it(client, resident, booked, 
         booked.display_reference,
         str(lawyer.user),
         "律师的预约详情页",
-        "姓名, 咨询事项",
+        "姓名、咨询事项",  # a Chinese list, with the Chinese comma
     ):
         assert shown in page, shown
     assert 'href="/my/data.json"' in page

@@ -93,7 +93,7 @@ def test_the_home_page_shows_who_is_on_duty_today_and_the_way_to_book(client, of
         lawyer=LawyerFactory(offices=[office]), starts_at=NOW, ends_at=NOW + dt.timedelta(days=1)
     )
     page = text(client.get("/"))
-    assert f"{lawyer.user}: 09:00–12:00" in page
+    assert f"{lawyer.user}：09:00–12:00" in page
     assert reverse("booking:start") in page
     assert 'href="tel:110"' in page and 'href="tel:12348"' in page
 

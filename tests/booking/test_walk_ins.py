@@ -323,7 +323,7 @@ def test_the_queue_offers_the_next_person_to_the_lawyers_on_duty(
     page = at_desk.get(URL).content.decode()
     take_first = reverse("booking:desk_queue_take", args=[first.pk])
     assert page.count(f'action="{take_first}"') == 1  # only the free lawyer
-    assert f"{busy.user}: " in page and "09:30" in page
+    assert f"{busy.user}：" in page and "09:30" in page
     assert page.index("先来的") < page.index("后来的")
 
     response = at_desk.post(take_first, {"lawyer": busy.pk}, follow=True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking import conflicts, selectors
 from booking.access_log import AGENDA_DETAILS, PAGE_DETAILS, log_access
+from booking.dates import format_when
 from booking.errors import BookingError, NotActive, SlotNotOffered, SlotTaken
 from booking.forms.lawyer import FollowUpRequestForm, NoteForm, OutcomeForm
 from booking.forms.resident import ChosenSlotForm
@@ -145,7 +146,7 @@ def appointment(request, reference: str):
                     appointment=appointment, lawyer=lawyer, **follow_up_form.cleaned_data
                 )
                 by = follow_up.invite_by
-                messages.success(request, FOLLOW_UP_REQUESTED % {"date": f"{by:%Y-%m-%d}"})
+                messages.success(request, FOLLOW_UP_REQUESTED % {"date": format_when(by, "day")})
                 return redirect(request.path)
     except BookingError as refused:
         messages.error(request, refused.message)
