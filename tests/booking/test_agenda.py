@@ -192,3 +192,66 @@ def test_the_lawyer_books_a_follow_up_and_the_resident_gets_a_text(
     assert follow_up.dialect == "湘语" and follow_up.safe_contact
     message = Message.objects.get(kind=Kind.CONFIRMATION, appointment=follow_up)
     assert message.recipient == first.resident.phone.as_e164
+
+
+# What is recorded, said on the page (issue 15.10).
+
+
+def english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def outcome_part(html: str) -> str:
+    return html.split('id="outcome-heading"')[1].split('id="note-heading"')[0]
+
+
+def test_the_recorded_outcome_is_said_and_the_buttons_show_the_current_one(
+    as_lawyer, lawyer, clock
+):
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9))
+    url = detail_url(appointment)
+    clock.move_to(local(MONDAY, 9, 5), tick=False)
+    as_lawyer.force_login(lawyer.user)
+    english(as_lawyer)
+    part = outcome_part(page(as_lawyer, url))
+    assert "Not recorded yet." in part
+    assert part.count('aria-pressed="false"') == 2 and 'aria-pressed="true"' not in part
+
+    as_lawyer.post(url, {"action": "outcome", "outcome": "attended"})
+    part = outcome_part(page(as_lawyer, url))
+    assert "Recorded: came." in part and "If this is wrong, choose “Did not come”." in part
+    assert 'value="attended" aria-pressed="true"><span class="tick" aria-hidden="true">✓' in part
+    assert 'value="no_show" aria-pressed="false">Did not come' in part
+
+    as_lawyer.post(url, {"action": "outcome", "outcome": "no_show"})  # a correction
+    part = outcome_part(page(as_lawyer, url))
+    assert "Recorded: did not come." in part and "Recorded: came." not in part
+    assert 'value="no_show" aria-pressed="true">' in part
+    assert 'value="attended" aria-pressed="false">Came' in part
+
+
+def test_a_walk_in_says_when_the_desk_sent_the_resident(as_lawyer, lawyer, clock):
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9))
+    Appointment.objects.filter(pk=appointment.pk).update(
+        channel="walk_in", status=Status.ATTENDED, checked_in_at=local(MONDAY, 9, 2)
+    )
+    clock.move_to(local(MONDAY, 9, 5), tick=False)
+    as_lawyer.force_login(lawyer.user)
+    part = outcome_part(page(english(as_lawyer), detail_url(appointment)))
+    assert "Recorded: came." in part
+    assert "The desk sent the resident to you as a walk-in at 09:02." in part
+
+
+def test_each_heading_once_and_the_day_under_its_h1(as_lawyer, lawyer):
+    appointment = AppointmentFactory(lawyer=lawyer, starts_at=local(MONDAY, 9))
+    html = page(english(as_lawyer), detail_url(appointment))
+    assert html.count("Private note") == 1  # the heading is the label
+    assert '<h2 id="note-heading"><label for="id_text">Private note</label></h2>' in html
+    calendar = page(as_lawyer, reverse("booking:calendar_settings"))
+    assert calendar.count("What the events show") == 1
+    assert "<legend><h2>What the events show</h2></legend>" in calendar
+    day = page(as_lawyer, reverse("booking:agenda"))
+    assert f'<h2 id="item-{appointment.pk}">' in day  # under the day's h1, no h3 skipped to
+    week = page(as_lawyer, reverse("booking:agenda_week"))
+    assert f'<h3 id="item-{appointment.pk}">' in week  # under the weekday's h2

@@ -63,6 +63,9 @@ def test_the_office_head_reads_the_figures_on_the_phone(page, live_server, reque
     assert details.count() == 3
     assert page.locator("main details[open]").count() == 0
     assert page_height(page) < 1500, page_height(page)  # 4,883 px unfolded before
+    page.emulate_media(media="print")  # printed, the folded tables are on the paper
+    assert page.locator("main details table").first.is_visible()
+    page.emulate_media(media="screen")
     # This week's two upcoming consultations are both "<5": each chart says so in words.
     for index in range(details.count()):
         details.nth(index).locator("summary").click()
