@@ -7,6 +7,7 @@ alternative is the table beside each chart. A chart of counts with no bar to dra
 of them 0 or hidden) is a sentence saying why instead.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.http import HttpResponse
@@ -83,7 +84,7 @@ def _drawn(count: int | None, *, counts: bool) -> int:
     return count
 
 
-def _none_drawn(counts: list[int | None]) -> str:
+def _none_drawn(counts: Sequence[int | None]) -> str:
     """Why a chart of counts has no bar at all, or "" when it has one."""
     if any(_drawn(count, counts=True) for count in counts):
         return ""
