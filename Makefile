@@ -4,17 +4,19 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# Development settings for `make run`; tests and production set their own.
+# Development settings for the commands run here besides the site (messages, mypy);
+# `make run` serves with its own (scripts/run-dev), tests and production set theirs.
 RUN_ENV := DEBUG=1
 
 .PHONY: run test bench load deps venv messages lint test-sqlite test-postgres lock clean
 
 # Serve the demo office on http://127.0.0.1:$(PORT) with a fresh or migrated SQLite file,
-# with the background worker (text messages) beside the server; Ctrl-C stops both.
+# with the background worker (text messages) beside the server; Ctrl-C stops both and
+# ends quietly. With DEBUG off, as production (scripts/run-dev says how): whoever follows
+# a stale link sees the site's own error pages, never Django's technical page, which
+# shows the settings and the code. Developers run `DEBUG=1 .venv/bin/python manage.py …`.
 run: venv messages
-	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
-	$(RUN_ENV) $(BIN)/python manage.py demo --site-url http://127.0.0.1:$(PORT)
-	$(RUN_ENV) BIN=$(BIN) PORT=$(PORT) scripts/run-dev
+	BIN=$(BIN) PORT=$(PORT) scripts/run-dev
 
 # The whole suite: lint, then every test on SQLite, then on a throwaway PostgreSQL cluster
 # all but the browser and property-based tests (marker one_database, set by path and by

@@ -70,6 +70,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A form refused by the CSRF check gets the site's own page (booking/views/errors.py).
+CSRF_FAILURE_VIEW = "booking.views.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -16,3 +16,9 @@ urlpatterns = [
     path("sms/", include("sms.urls")),
     path("", include("booking.urls")),
 ]
+
+# The site's own error pages (booking/views/errors.py); Django uses them with DEBUG off.
+handler400 = "booking.views.errors.bad_request"
+handler403 = "booking.views.errors.permission_denied"
+handler404 = "booking.views.errors.page_not_found"
+handler500 = "booking.views.errors.server_error"

@@ -2,11 +2,15 @@
 
 import json
 import os
+import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from http import HTTPStatus
 from pathlib import Path
@@ -143,41 +147,82 @@ def test_static_files_collect_for_production(tmp_path):
     assert list((tmp_path / "static" / "css").glob("site.*.css.gz"))  # hashed and compressed
 
 
-def test_a_new_checkout_migrates_loads_the_demo_and_serves_it(tmp_path):
-    """What `make run` does after installing, in a folder that has no var/ yet."""
-    env = {"DEBUG": "1", "VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": ""}
-    assert manage("migrate", "--no-input", env=env).returncode == 0
-    demo = manage("demo", env=env)
-    assert demo.returncode == 0, demo.stderr
-    assert "http://127.0.0.1:8000/admin/" in demo.stdout
-    assert "@demo.invalid" in demo.stdout
-
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env={**clean, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+        return probe.getsockname()[1]
+
+
+def _default_sigint() -> None:
+    """In the child: SIGINT as a terminal gives it, even when pytest runs with it ignored
+    (a background job), since bash cannot trap a signal ignored when it starts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.one_database  # a new checkout's SQLite file, whatever the suite runs on
+def test_make_run_serves_the_demo_with_the_sites_error_pages_and_stops_quietly(tmp_path):
+    """scripts/run-dev, as `make run` starts it, in a folder that has no var/ yet: it
+    migrates, loads the demo, serves it with DEBUG off and the worker beside it, prints
+    texts; SIGINT (Ctrl-C) stops both children and it exits 0 without a traceback."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "SMS_BACKEND"}}
+    env |= {"VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": "", "PORT": str(port)}
+    env |= {"BIN": str(Path(sys.executable).parent), "PYTHONUNBUFFERED": "1"}
+    site = f"http://127.0.0.1:{port}"
+    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
+    with stdout.open("w") as out, stderr.open("w") as err:
+        script = subprocess.Popen(
+            [str(ROOT / "scripts" / "run-dev")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+            preexec_fn=_default_sigint,
+        )
     try:
-        home = admin = None
-        for _ in range(100):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        home = None
+        for _ in range(600):  # migrate, collectstatic and the demo come first
             try:
-                home = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
-                admin = urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=5)
+                home = opener.open(f"{site}/", timeout=5)
                 break
             except OSError:
+                assert script.poll() is None, stderr.read_text()
                 time.sleep(0.1)
         assert home is not None and home.status == HTTPStatus.OK
-        assert "青石镇司法所" in home.read().decode()
-        assert admin is not None and admin.status == HTTPStatus.OK
+        page = home.read().decode()
+        assert "青石镇司法所" in page
+        stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', page)
+        assert stylesheet, "static files are collected and named by their content"
+        assert opener.open(site + stylesheet[1], timeout=5).status == HTTPStatus.OK
+
+        with pytest.raises(urllib.error.HTTPError) as stale:
+            opener.open(f"{site}/appointments/ZX81AB27/", timeout=5)  # no such address
+        assert stale.value.code == HTTPStatus.NOT_FOUND
+        body = stale.value.read().decode()
+        assert '<html lang="zh-hans">' in body and "0731-5786 0148" in body
+        assert "Traceback" not in body and "DEBUG = True" not in body
+
+        # A sign-in code goes at any hour: the worker prints it in the console.
+        login = opener.open(f"{site}/accounts/login/", timeout=5).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login)[1]
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "login": "137 0000 0107"})
+        opener.open(f"{site}/accounts/login/", form.encode(), timeout=5)
+        for _ in range(100):
+            if "SMS to +8613700000107" in stdout.read_text():
+                break
+            time.sleep(0.1)
+        assert "SMS to +8613700000107" in stdout.read_text()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        script.send_signal(signal.SIGINT)
+        status = script.wait(timeout=30)
+    assert status == 0
+    assert "Traceback" not in stderr.read_text()
+    with socket.socket() as probe:  # the server is gone with the script
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    printed = stdout.read_text()
+    assert f"{site}/admin/" in printed and "@demo.invalid" in printed
+    assert "quiet hours" in printed
 
 
 def test_every_page_carries_a_strict_content_security_policy(client, plain_http, office):

@@ -39,6 +39,7 @@ from booking.models import (
 from booking.reference import new_reference
 from booking.services.appointments import build_appointment
 from booking.slots import Slot
+from sms.rules import in_quiet_hours
 
 DEMO_PASSWORD = "demo-legal-aid-2026"  # noqa: S105 -- published on purpose, demo only
 SITE_URL = "http://127.0.0.1:8000"
@@ -120,7 +121,22 @@ RESIDENTS = [
     ("+8618600000104", "彭志强"),
     ("+8613800000105", "欧阳平"),
     ("+8613900000106", "曾秋菊"),
+    ("+8613700000107", "李春花"),
 ]
+# What each resident's upcoming consultations show: (cancelled first, then booked). Two
+# hold the office's limit after cancelling one, three hold it, one may book one more,
+# and the last — a number new in this list, so that a database of an older demo gets her
+# too — has booked nothing: the README names her as the one to book with.
+BOOKINGS = {
+    "+8613800000101": (1, 2),
+    "+8613900000102": (1, 2),
+    "+8615000000103": (0, 2),
+    "+8618600000104": (0, 1),
+    "+8613800000105": (0, 2),
+    "+8613900000106": (0, 2),
+    "+8613700000107": (0, 0),
+}
+BOOKS_FIRST = "+8613700000107"
 # Residents of the past consultations: names, and a mobile number or a village.
 PAST_SURNAMES = "陈杨黄赵吴周徐孙马朱胡郭何林罗"
 PAST_GIVEN_NAMES = ["建华", "秀兰", "国强", "美玲", "志明", "桂英", "海涛", "丽娟"]
@@ -236,7 +252,7 @@ class Command(BaseCommand):
         return group
 
     def _book(self, *, office, residents, desk, now) -> None:
-        """Book each resident up to the office's limit; the first two cancel one first."""
+        """Book each resident as ``BOOKINGS`` says, within the office's limit."""
         rng = random.Random(SEED)
         topics = list(selectors.get_bookable_topics(office=office).filter(code__in=SUMMARIES))
         lawyers = {lawyer.pk: lawyer for lawyer in Lawyer.objects.filter(offices=office)}
@@ -263,10 +279,11 @@ class Command(BaseCommand):
                 **({"booked_by": desk, "channel": Channel.DESK} if rng.random() < 0.3 else {}),
             )
 
-        for position, resident in enumerate(residents):
-            if position < 2:
+        for resident in residents:
+            cancelled, booked = BOOKINGS[resident.phone.as_e164]
+            for _ in range(cancelled):
                 services.cancel_appointment(appointment=book(resident), by=resident, now=now)
-            for _ in range(office.max_active_bookings):
+            for _ in range(min(booked, office.max_active_bookings)):
                 book(resident)
 
     def _past_residents(self) -> list[User]:
@@ -386,5 +403,32 @@ class Command(BaseCommand):
         for user in staff:
             write(f"  {user.role:<13} {user.email:<22} {user.display_name}")
         write("\nResidents (sign in with the number; the code appears in the worker's console):")
+        now = timezone.now()
+        limit = office.max_active_bookings
         for user in residents:
-            write(f"  {user.phone.as_national:<15} {user.display_name}")
+            active = selectors.count_active_bookings(resident_id=user.pk, office=office, now=now)
+            if active >= limit:
+                state = f"holds the office's limit of {limit} bookings: cancel one at /my/ first"
+            else:
+                state = f"{active} booked, can book {limit - active} more"
+            first = "  <- book with this one" if user.phone.as_e164 == BOOKS_FIRST else ""
+            write(f"  {user.phone.as_national:<15} {user.display_name}  {state}{first}")
+        self._print_quiet_hours(office, site_url=site_url, now=now)
+
+    def _print_quiet_hours(self, office, *, site_url: str, now) -> None:
+        write = self.stdout.write
+        start = office.quiet_hours_start.strftime("%H:%M")
+        end = office.quiet_hours_end.strftime("%H:%M")
+        write(
+            "\nTexts: the worker prints each one here when it goes. Sign-in codes go at any "
+            "hour;\nconfirmations and reminders wait for the end of the office's quiet hours, "
+            f"{start}–{end} ({office.time_zone}).\nAt night the waiting ones are in the outbox, "
+            f"{site_url}/admin/sms/message/?status=queued\n(as {OFFICE_ADMIN[0]}), each with "
+            "the time it will go; the office's admin page sets the quiet hours."
+        )
+        quiet = {"tz": office.tz, "start": office.quiet_hours_start, "end": office.quiet_hours_end}
+        if in_quiet_hours(now, **quiet):
+            write(
+                f"It is {now.astimezone(office.tz):%H:%M} at the office now: quiet hours, so "
+                f"a booking's confirmation goes at {end}."
+            )
