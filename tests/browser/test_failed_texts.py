@@ -100,7 +100,7 @@ def test_the_lawyer_sees_it_on_the_appointment_page(
     lawyer.user.set_password(PASSWORD)
     lawyer.user.save()
     sign_in(page, live_server, lawyer)
-    click(page, "main article.card h3 a >> nth=0")
+    click(page, "main article.card h2 a >> nth=0")  # the day: h2 under the h1
     check(page, request_log)
 
     notice = page.locator(".text-states li")
