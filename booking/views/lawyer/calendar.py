@@ -24,7 +24,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import get_conditional_response
@@ -131,6 +131,10 @@ def calendar_rotate(request):
     return redirect("booking:calendar_settings")
 
 
+# Not translated: the same answer whatever the request's language.
+FEED_NOT_FOUND = "No calendar at this address. 此地址没有日程。\n"
+
+
 @require_safe
 def calendar_feed(request, key: str, secret: str):
     # Django's ``condition`` decorator would read the state once for each validator and
@@ -140,7 +144,9 @@ def calendar_feed(request, key: str, secret: str):
     if state is None:
         if not within_limit(request, "feed_guess"):
             return too_many(request)
-        raise Http404
+        # The same few bytes for every wrong address (no page, no path echoed back): a
+        # calendar client shows nothing of it, and a guess learns nothing from it.
+        return HttpResponseNotFound(FEED_NOT_FOUND, content_type="text/plain; charset=utf-8")
     host = request.get_host()
     origin = f"{request.scheme}://{host}"
     etag = state.etag(origin=origin)
