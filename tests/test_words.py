@@ -13,6 +13,7 @@ import datetime as dt
 import importlib
 import re
 from html.parser import HTMLParser
+from http import HTTPStatus
 from io import StringIO
 
 import pytest
@@ -25,6 +26,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from booking import selectors
 from booking.dates import format_when
+from booking.desk_residents import mint_handle
 from booking.models import Appointment, Lawyer, Office, Status, Topic
 from booking.picker import format_start
 from tests.conftest import NOW, SHANGHAI, local
@@ -145,7 +147,7 @@ def demo(db, frozen_clock, plain_http):
         .first()
     )
     FollowUpFactory(appointment=attended, invite_by=NOW.date() + dt.timedelta(days=13))
-    WalkInFactory(
+    walk_in = WalkInFactory(
         office=office,
         resident=UserFactory(display_name="欧阳秀英", village="白石村"),
         arrived_at=NOW - dt.timedelta(minutes=20),
@@ -160,6 +162,7 @@ def demo(db, frozen_clock, plain_http):
         .order_by("starts_at")
         .first(),
         "attended": attended,
+        "walk_in": walk_in,
         "desk": User.objects.get(email="desk@demo.invalid"),
         "head": User.objects.get(email="admin@demo.invalid"),
     }
@@ -182,12 +185,15 @@ def pages(client, world, language) -> dict[str, str]:
     office, topic = world["office"], Topic.objects.get(code="family")
     seen = {}
 
-    def read(name, url, *, method="get", data=None):
+    def read(name, url, *, method="get", data=None, status=HTTPStatus.OK):
         response = getattr(client, method)(url, data=data, follow=True)
-        assert response.status_code == 200, f"{name} ({url}): {response.status_code}"
+        assert response.status_code == status, f"{name} ({url}): {response.status_code}"
         seen[name] = visible_text(response.content.decode())
 
     read("home", "/")
+    read("sign in", reverse("account_login"))
+    read("follow-up code", reverse("booking:follow_up_code"))
+    read("not found", "/no-such-page/", status=HTTPStatus.NOT_FOUND)
     client.force_login(world["newcomer"])
     read("topics", reverse("booking:topics", kwargs={"office": office.slug}))
     slots = reverse("booking:slots", kwargs={"office": office.slug, "topic": topic.code})
@@ -220,6 +226,12 @@ def pages(client, world, language) -> dict[str, str]:
     read("slip", reverse("booking:desk_slip", kwargs={"reference": booked.reference}))
     read("follow-ups", reverse("booking:desk_follow_ups"))
     read("desk booking", reverse("booking:desk_book"))
+    handle = mint_handle(resident_id=world["newcomer"].pk, clerk=world["desk"])
+    read(
+        "desk booking: times",
+        reverse("booking:desk_book_form", kwargs={"handle": handle, "topic": topic.code}),
+    )
+    read("ticket", reverse("booking:desk_queue_ticket", kwargs={"pk": world["walk_in"].pk}))
 
     client.force_login(world["lawyer"].user)
     mine = world["lawyers_appointment"]
@@ -236,6 +248,9 @@ def pages(client, world, language) -> dict[str, str]:
     )
     read("hours", reverse("booking:hours"))
     read("time off", reverse("booking:time_off"))
+    read("time off: add", reverse("booking:time_off_add"))
+    read("hours: add", reverse("booking:hours_add"))
+    read("calendar", reverse("booking:calendar_settings"))
 
     client.force_login(world["head"])
     read("figures", reverse("booking:desk_figures"))
