@@ -353,7 +353,8 @@ ROWS: dict[str, tuple[Case, ...]] = {
     "booking:start": (Case(get=each(OK)),),
     "booking:topics": (
         Case(get=each(OK), kwargs=lambda w: {"office": w.office_1.slug}),
-        Case(get=each(NOT_FOUND), kwargs=lambda w: {"office": "no-such-office"}),
+        # A stale link: the offices to choose from, saying why (issue 15.5).
+        Case(get=each(redirect("/book/")), kwargs=lambda w: {"office": "no-such-office"}),
     ),
     "booking:slots": (Case(get=each(OK), kwargs=office_and_topic),),
     # Follow-up invitations' codes (public: a code stands for a public booking page).

@@ -80,11 +80,17 @@ class SlotFilterForm(forms.Form):
         self.fields["mode"].choices = [("", ANY_MODE), *Mode.choices]
 
     def filters(self) -> tuple[int | None, str, object]:
-        """(lawyer id or None, mode or "", day or None); nonsense in the query is ignored."""
-        if not self.is_valid():
-            return None, "", None
+        """(lawyer id or None, mode or "", day or None); a value that is nonsense is
+        ignored on its own (``wrong`` names it), the others still hold."""
+        self.is_valid()
         data = self.cleaned_data
-        return data["lawyer"], data["mode"], data["day"]
+        return data.get("lawyer"), data.get("mode", ""), data.get("day")
+
+    def wrong(self) -> set[str]:
+        """The names of the filters given in the query but not valid (not a date, a
+        lawyer not among those offered, a way of meeting not known)."""
+        self.is_valid()
+        return {name for name in self.errors if self.data.get(name)}
 
 
 class ChosenSlotForm(forms.Form):

@@ -31,6 +31,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from booking.access_log import detail_labels
@@ -38,7 +39,19 @@ from booking.models import AccessLog, Appointment, Status
 from booking.models.version import bump_schedule_version
 from booking.services.appointments import lock_lawyers
 from booking.services.retention import erase_account
-from sms.models import Message
+from sms import selectors as sms_selectors
+from sms.models import Message, MessageStatus
+from sms.services import SKIP_CODE_EXPIRED, skip_reason
+
+# The resident's own words where the office's would speak of "the resident" or of the
+# office admin's work (sms/selectors.py words every other state).
+YOU_SWITCHED_REMINDERS_OFF = _("you switched reminders off")
+OFFICE_FAULT = _("a fault at the office; please call the office if you need the details")
+CODE_EXPIRED = _("the code had expired before it could go")
+RESIDENT_REASONS = {
+    sms_selectors.Reason.OPTED_OUT: YOU_SWITCHED_REMINDERS_OFF,
+    sms_selectors.Reason.DOES_NOT_FIT: OFFICE_FAULT,
+}
 
 
 def record_consent(*, user: User, now: datetime | None = None) -> None:
@@ -133,7 +146,14 @@ def export_resident_data(*, user: User) -> dict[str, Any]:
         .select_related("office", "topic", "lawyer__user")
         .order_by("starts_at")
     )
-    messages = Message.objects.filter(recipient=str(user.phone)) if user.phone else []
+    messages = (
+        Message.objects.filter(recipient=str(user.phone))
+        .select_related("appointment__office", "appointment__resident")
+        .order_by("created_at", "pk")
+        if user.phone
+        else []
+    )
+    now = timezone.now()
     access = AccessLog.objects.filter(resident=user).select_related("office").order_by("-at")
 
     def when(value):
@@ -181,6 +201,8 @@ def export_resident_data(*, user: User) -> dict[str, Any]:
             {
                 "kind": message.get_kind_display(),
                 "status": message.get_status_display(),
+                "what_became_of_it": text_words(message, now=now),
+                "about": message.appointment.display_reference if message.appointment else "",
                 "written": when(message.created_at),
                 "sent": when(message.sent_at),
             }
@@ -198,6 +220,33 @@ def export_resident_data(*, user: User) -> dict[str, Any]:
             for entry in access
         ],
     }
+
+
+def text_words(message: Message, *, now: datetime) -> str:
+    """What became of a text, in words for the resident it went to: "Reminder text not
+    sent: the appointment was cancelled", "Confirmation text delivered", "Reminder text
+    goes tomorrow after 09:00".
+
+    A text still queued that the worker will skip when its time comes (its appointment
+    cancelled or moved since, or reminders switched off: sms/services.py
+    ``skip_reason``, the worker's own rule) is worded as not sent already, with the
+    reason. ``message.appointment`` is read with
+    its office and resident.
+    """
+    row = {name: getattr(message, name) for name in sms_selectors.COLUMNS}
+    appointment = message.appointment
+    if message.status == MessageStatus.QUEUED and appointment is not None:
+        reason = skip_reason(message, now=now)
+        if reason:
+            row |= {"status": MessageStatus.SKIPPED, "error": reason}
+    tz = appointment.office.tz if appointment is not None else timezone.get_current_timezone()
+    state = sms_selectors.describe(row, now=now, tz=tz)
+    own = RESIDENT_REASONS.get(state.reason)
+    if row["status"] == MessageStatus.SKIPPED and row["error"] == SKIP_CODE_EXPIRED:
+        own = CODE_EXPIRED
+    if own is None:
+        return state.words
+    return sms_selectors.LINE % {"text": state.name, "phase": state.phase.label, "reason": own}
 
 
 def as_json(data: dict) -> str:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from booking import selectors
 from booking.errors import SlotNotOffered
 from booking.figures import get_figures, list_next_free
+from booking.link_notices import TOPIC_NOT_OFFERED
 from booking.management.commands.demo import ADMIN_GROUP
 from booking.models import Mode, Office, Topic
 from booking.services import book_appointment, reschedule_appointment
@@ -56,7 +57,10 @@ def test_an_area_switched_off_at_one_office_is_still_bookable_at_the_other(
     here = reverse("booking:slots", kwargs={"office": office.slug, "topic": topic.code})
     there = reverse("booking:slots", kwargs={"office": elsewhere.slug, "topic": topic.code})
     assert topic.name not in client.get(f"/book/{office.slug}/").content.decode()
-    assert client.get(here).status_code == HTTPStatus.NOT_FOUND
+    # A stale link to it leads to the office's areas, saying why (booking/link_notices.py).
+    stale = client.get(here, follow=True)
+    assert stale.redirect_chain == [(f"/book/{office.slug}/", HTTPStatus.FOUND)]
+    assert str(TOPIC_NOT_OFFERED) in stale.content.decode()
     with pytest.raises(SlotNotOffered):
         _book(office, topic, lawyer)
     assert topic.name in client.get(f"/book/{elsewhere.slug}/").content.decode()
@@ -111,7 +115,7 @@ def test_the_slot_page_of_an_area_switched_off_is_not_served_from_the_cache(
     url = reverse("booking:slots", kwargs={"office": office.slug, "topic": topic.code})
     assert client.get(url).status_code == HTTPStatus.OK
     office.topics.remove(topic)
-    assert client.get(url).status_code == HTTPStatus.NOT_FOUND
+    assert client.get(url).status_code == HTTPStatus.FOUND  # to the areas it offers
 
 
 def test_the_figures_list_the_areas_offered_and_those_counted(office, lawyer, topic):

@@ -15,7 +15,8 @@ the other lawyers.
 from collections.abc import Collection
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,13 +28,21 @@ from booking.errors import (
     BookingError,
     ConflictOfInterest,
     CoolingDown,
-    TimeGone,
     TooManyActiveBookings,
 )
 from booking.flows import book_any_lawyer, lawyers_to_try, why_not_bookable
 from booking.forms.resident import ChosenSlotForm, DetailsForm
+from booking.link_notices import OFFICE_UNKNOWN, TOPIC_NOT_OFFERED, Explained
 from booking.models import Lawyer, Office, Topic
-from booking.offer import alternatives, free_choice, picker_context
+from booking.offer import (
+    alternatives,
+    day_and_lawyer_query,
+    free_choice,
+    lawyer_offered,
+    picker_context,
+    slot_page_query,
+    why_unavailable,
+)
 from booking.pagecache import cache_public_page, next_midnight
 from booking.ratelimit import limit_posts
 from booking.services.data_rights import record_consent
@@ -69,7 +78,10 @@ def _why_not_bookable(request, office: Office, now) -> BookingError | None:
 
 
 def topics(request, office: str):
-    office = get_object_or_404(Office, slug=office)
+    office = Office.objects.filter(slug=office).first()
+    if office is None:
+        messages.info(request, OFFICE_UNKNOWN)
+        return redirect("booking:start")
     now = timezone.now()
     context = {
         "office": office,
@@ -79,16 +91,29 @@ def topics(request, office: str):
     return render(request, "booking/topics.html", context)
 
 
-def _office_and_topic(office_slug: str, topic_code: str) -> tuple[Office, Topic]:
-    office = get_object_or_404(Office, slug=office_slug)
-    topic = get_object_or_404(selectors.get_offered_topics(office=office), code=topic_code)
+def _office_and_topic(
+    request, office_slug: str, topic_code: str
+) -> tuple[Office, Topic] | HttpResponse:
+    """The office and the area of law of the address; for one that does not exist or is
+    not offered there, the page to choose from instead, with a sentence saying why."""
+    office = Office.objects.filter(slug=office_slug).first()
+    if office is None:
+        messages.info(request, OFFICE_UNKNOWN)
+        return redirect("booking:start")
+    topic = selectors.get_offered_topics(office=office).filter(code=topic_code).first()
+    if topic is None:
+        messages.info(request, TOPIC_NOT_OFFERED)
+        return redirect("booking:topics", office=office.slug)
     return office, topic
 
 
 @cache_public_page
 def slots(request, office: str, topic: str):
     """The free times of an area of law, a day at a time."""
-    office, topic = _office_and_topic(office, topic)
+    found = _office_and_topic(request, office, topic)
+    if isinstance(found, HttpResponse):
+        return found
+    office, topic = found
     now = timezone.now()
     details_url = reverse("booking:details", kwargs={"office": office.slug, "topic": topic.code})
 
@@ -124,14 +149,19 @@ def _chosen_data(request) -> dict:
 @limit_posts("book")
 def details(request, office: str, topic: str):
     """The short form about the matter, its review, and the booking itself."""
-    office, topic = _office_and_topic(office, topic)
+    found = _office_and_topic(request, office, topic)
+    if isinstance(found, HttpResponse):
+        return found
+    office, topic = found
     now = timezone.now()
     slots_url = reverse("booking:slots", kwargs={"office": office.slug, "topic": topic.code})
     data = _chosen_data(request)
     chosen = ChosenSlotForm(data, tz=office.tz)
     if not chosen.is_valid():
-        messages.error(request, CHOOSE_A_TIME)
-        return redirect(slots_url)
+        # The slot page says what of the link it cannot show (booking/link_notices.py).
+        sentence, query = slot_page_query(chosen, tz=office.tz)
+        messages.error(request, sentence or CHOOSE_A_TIME)
+        return redirect(f"{slots_url}?{query}" if query else slots_url)
     start, mode, lawyer_id = (chosen.cleaned_data[name] for name in ("start", "mode", "lawyer"))
     context = {"office": office, "topic": topic, "chosen": chosen, "slots_url": slots_url}
 
@@ -150,7 +180,14 @@ def details(request, office: str, topic: str):
     )
     taken = {"wanted": start, "lawyer_id": lawyer_id, "exclude_lawyer_ids": conflicted}
     if choice is None:
-        return _taken(request, context, form, error=TimeGone(), **taken)
+        if not lawyer_offered(office=office, topic=topic, lawyer_id=lawyer_id):
+            # A lawyer who does not take this area here: the slot page says so.
+            query = day_and_lawyer_query(start=start, lawyer_id=lawyer_id, tz=office.tz)
+            return redirect(f"{slots_url}?{query}")
+        error = why_unavailable(
+            office=office, topic=topic, start=start, mode=mode, lawyer_id=lawyer_id, now=now
+        )
+        return _taken(request, context, form, error=error, **taken)
     order = lawyers_to_try(choice, conflicted=conflicted)
     if not order:
         return _taken(request, context, form, error=ConflictOfInterest(), **taken)
@@ -224,7 +261,7 @@ def _taken(
     context,
     form,
     *,
-    error: BookingError,
+    error: BookingError | Explained,
     wanted,
     lawyer_id,
     exclude_lawyer_ids: Collection[int] = (),

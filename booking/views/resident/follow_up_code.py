@@ -14,13 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
 from booking.follow_up_codes import find_follow_up
+from booking.link_notices import TOPIC_NOT_OFFERED
 from booking.ratelimit import too_many, within_limit
 
 UNKNOWN_CODE = _("This code is not known. Please check the text message, or call the office.")
-NOT_OFFERED_ANY_MORE = _(
-    "This area of law is not offered online at this office any more. Please choose "
-    "another one below, or call the office."
-)
+NOT_OFFERED_ANY_MORE = TOPIC_NOT_OFFERED  # as for any stale link to the area
 
 
 class FollowUpCodeForm(forms.Form):

@@ -15,8 +15,17 @@ from booking import conflicts, ical, selectors
 from booking.errors import BookingError, ConflictOfInterest, TimeGone
 from booking.flows import lawyers_to_try, move_any_lawyer
 from booking.forms.resident import ChosenSlotForm
-from booking.models import Lawyer, Status
-from booking.offer import alternatives, free_choice, picker_context
+from booking.link_notices import Explained
+from booking.models import Lawyer, Mode, Status
+from booking.offer import (
+    alternatives,
+    day_and_lawyer_query,
+    free_choice,
+    lawyer_offered,
+    picker_context,
+    slot_page_query,
+    why_unavailable,
+)
 from booking.ratelimit import limit_posts
 from booking.services import cancel_appointment
 from booking.web.access import resident_required
@@ -35,6 +44,22 @@ MOVED_LATER = _(
     "with the new time will be sent %(when)s."
 )
 MOVED_NO_SMS = _("Your consultation is moved.")
+# Moving starts from the consultation's own lawyer and way of meeting.
+MOVE_KEEPS = _(
+    "Shown: the times of %(lawyer)s, %(mode)s, as your consultation is now. To see other "
+    "times, choose another lawyer or way of meeting above."
+)
+# The confirm page says what changes besides the time.
+MOVE_OTHER_LAWYER = _("With this time your lawyer changes: %(old)s → %(new)s.")
+MOVE_TO_PHONE = _(
+    "With this time the consultation is by phone: the lawyer calls you, you do not come to "
+    "the office."
+)
+MOVE_TO_IN_PERSON = _(
+    "With this time the consultation is in person: you come to the office, the lawyer does "
+    "not call you."
+)
+MODE_WORDS = {Mode.IN_PERSON: _("in person"), Mode.PHONE: _("by phone")}
 PAST_SHOWN = 50
 
 
@@ -140,9 +165,36 @@ def reschedule(request, reference: str):
             now=now,
             link=link,
             ignore_appointment=appointment,
+            defaults={"lawyer": str(appointment.lawyer_id), "mode": appointment.mode},
         )
     )
+    asked = "lawyer" in request.GET or "mode" in request.GET
+    if not asked and context["lawyer"] is not None:
+        context["keeps"] = MOVE_KEEPS % {
+            "lawyer": context["lawyer"].user,
+            "mode": MODE_WORDS[appointment.mode],
+        }
     return render(request, "booking/reschedule.html", context)
+
+
+def _changes(appointment, *, lawyer: Lawyer, start, mode: str) -> dict:
+    """What moving ``appointment`` to ``start`` with ``lawyer`` in ``mode`` changes, for
+    the confirm page to mark: the time, the lawyer, the way of meeting."""
+    notes = []
+    if lawyer.pk != appointment.lawyer_id:
+        notes.append(MOVE_OTHER_LAWYER % {"old": appointment.lawyer.user, "new": lawyer.user})
+    if mode != appointment.mode:
+        notes.append(MOVE_TO_PHONE if mode == Mode.PHONE else MOVE_TO_IN_PERSON)
+    return {
+        "lawyer": lawyer,
+        "mode_label": Mode(mode).label,
+        "changes": {
+            "time": start != appointment.starts_at,
+            "lawyer": lawyer.pk != appointment.lawyer_id,
+            "mode": mode != appointment.mode,
+        },
+        "change_notes": notes,
+    }
 
 
 @resident_required
@@ -156,7 +208,11 @@ def reschedule_confirm(request, reference: str):
     data = request.POST if request.method == "POST" else request.GET
     chosen = ChosenSlotForm(data, tz=office.tz)
     if not chosen.is_valid():
-        return redirect(picker_url)
+        # The move page says what of the link it cannot show (booking/link_notices.py).
+        sentence, query = slot_page_query(chosen, tz=office.tz)
+        if sentence:
+            messages.error(request, sentence)
+        return redirect(f"{picker_url}?{query}" if query else picker_url)
     start, mode, lawyer_id = (chosen.cleaned_data[name] for name in ("start", "mode", "lawyer"))
     context = {
         "appointment": appointment,
@@ -177,10 +233,24 @@ def reschedule_confirm(request, reference: str):
         now=now,
         ignore_appointment=appointment,
     )
-    error: BookingError = TimeGone()
+    error: BookingError | Explained = TimeGone()
     conflicted: set[int] = set()
     order: list[int] = []
-    if choice is not None:
+    if choice is None:
+        if not lawyer_offered(office=office, topic=appointment.topic, lawyer_id=lawyer_id):
+            # A lawyer who does not take this area here: the move page says so.
+            query = day_and_lawyer_query(start=start, lawyer_id=lawyer_id, tz=office.tz)
+            return redirect(f"{picker_url}?{query}")
+        error = why_unavailable(
+            office=office,
+            topic=appointment.topic,
+            start=start,
+            mode=mode,
+            lawyer_id=lawyer_id,
+            now=now,
+            ignore_appointment=appointment,
+        )
+    else:
         free = lawyers_to_try(choice, first=appointment.lawyer_id)  # the same lawyer if free
         conflicted = conflicts.conflicted_lawyer_ids(
             office=office,
@@ -196,7 +266,7 @@ def reschedule_confirm(request, reference: str):
     if order:
         lawyers = Lawyer.objects.select_related("user").in_bulk(order)
         if request.method != "POST":
-            context["lawyer"] = lawyers[order[0]]
+            context.update(_changes(appointment, lawyer=lawyers[order[0]], start=start, mode=mode))
             return render(request, "booking/reschedule_confirm.html", context)
         try:
             moved, error = move_any_lawyer(
