@@ -77,6 +77,9 @@ TIME_TOO_FAR = _(
     "This time is further ahead than this office takes bookings (%(days)d days). Please "
     "choose one of the nearest free times."
 )
+TIME_IS_CURRENT = _(
+    "This is the time your consultation has now. Please choose another one to move it to."
+)
 TIME_NOT_OFFERED = _(
     "There is no consultation at this time. Please choose one of the nearest free times."
 )

@@ -187,8 +187,9 @@ def why_unavailable(
     *, office: Office, topic: Topic, start, mode: str, lawyer_id, now, ignore_appointment=None
 ) -> Explained | BookingError:
     """Why a chosen time is not free (of the lawyer asked for, who takes this area here):
-    it has passed, is too soon or too far ahead, was never a consultation time, or was
-    taken. Two queries more to tell the last two apart."""
+    it has passed, is too soon or too far ahead, is the time a consultation being moved
+    has now, was never a consultation time, or was taken. Two queries more to tell the
+    last two apart."""
     tz = office.tz
     _today, horizon = bookable_days(policy=selectors.get_policy(office), tz=tz, now=now)
     explained = link_notices.time_explained(
@@ -201,6 +202,13 @@ def why_unavailable(
     )
     if explained is not None:
         return explained
+    moving = ignore_appointment
+    if moving is not None and (start, mode, lawyer_id or moving.lawyer_id) == (
+        moving.starts_at,
+        moving.mode,
+        moving.lawyer_id,
+    ):
+        return Explained(str(link_notices.TIME_IS_CURRENT))
     day = start.astimezone(tz).date()
     never_taken = selectors.list_free_slots(
         office=office,

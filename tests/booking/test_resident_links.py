@@ -340,6 +340,8 @@ def test_a_stale_move_link_says_why(signed_in, booked_appointment, clock):
     url = move_url(booked_appointment, "reschedule_confirm")
     page = text(signed_in.get(url, chosen(local(MONDAY, 7))))
     assert str(link_notices.TIME_PASSED) in page
+    page = text(signed_in.get(url, chosen(local(TUESDAY, 10))))  # where it is now
+    assert str(link_notices.TIME_IS_CURRENT) in page
     elsewhere = LawyerFactory(offices=[OfficeFactory()])
     response = signed_in.get(url, chosen(local(TUESDAY, 11), lawyer=elsewhere), follow=True)
     office = booked_appointment.office
