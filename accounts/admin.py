@@ -2,6 +2,7 @@ from http import HTTPStatus
 
 from allauth.mfa.admin import AuthenticatorAdmin as BaseAuthenticatorAdmin
 from allauth.mfa.models import Authenticator
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -9,6 +10,7 @@ from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_labels import NamedInputsMixin
 from accounts.models import OFFICE_ROLES, Role, SecurityEvent, User
 from accounts.office_boundaries import record_credentials_refused, works_for_another_office
 from accounts.signals import residents_seen
@@ -24,11 +26,13 @@ WORKS_ELSEWHERE = _(
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(NamedInputsMixin, BaseUserAdmin):
     ordering = ["display_name", "email"]
     list_display = ["__str__", "email", "role", "office", "is_active"]
     list_filter = ["role", "office", "is_active", "is_staff"]
     search_fields = ["display_name", "email", "phone"]
+    # A superuser's page: groups are few, boxes to tick; permissions keep Django's selector.
+    filter_horizontal = ["user_permissions"]
     fieldsets = [
         (None, {"fields": ["email", "phone", "phone_verified", "password"]}),
         (_("Person"), {"fields": ["display_name", "preferred_language"]}),
@@ -127,6 +131,11 @@ class UserAdmin(BaseUserAdmin):
             return super().get_readonly_fields(request, obj)
         return [*super().get_readonly_fields(request, obj), *PRIVILEGE_FIELDS]
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role" and not request.user.is_superuser:
             kwargs["choices"] = [(role.value, role.label) for role in ROLES_AN_OFFICE_ADMIN_ASSIGNS]
@@ -143,7 +152,7 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(BaseAuthenticatorAdmin):
+class AuthenticatorAdmin(NamedInputsMixin, BaseAuthenticatorAdmin):
     """Authenticator apps and recovery codes: a superuser's, whatever a group may do. The
     person sets up and removes their own on their account pages."""
 

@@ -16,10 +16,13 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
+from accounts.admin_labels import NamedDeletionFormSet, NamedInputsMixin
 from accounts.models import Role, User
 from accounts.office_boundaries import works_for_another_office
 from booking import selectors
+from booking.access_log import detail_labels
 from booking.models import (
     AccessLog,
     Appointment,
@@ -66,7 +69,7 @@ def _shared(request, lawyer: Lawyer | None) -> bool:
     return works_for_another_office(user_id=lawyer.user_id, office_id=request.user.office_id)
 
 
-class OfficeScopedAdmin(admin.ModelAdmin):
+class OfficeScopedAdmin(NamedInputsMixin, admin.ModelAdmin):
     office_lookup = "office"
 
     def get_queryset(self, request):
@@ -140,14 +143,14 @@ class OfficeAdmin(OfficeScopedAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(NamedInputsMixin, admin.ModelAdmin):
     """The shared list of areas of law: superusers name them and switch them on or off.
 
     Office admins may read it (the names their office's page offers) and change nothing:
     a name or switch here is every office's.
     """
 
-    list_display = ["code", "name_zh_hans", "name_en", "position", "is_active"]
+    list_display = ["name_zh_hans", "name_en", "code", "position", "is_active"]
     list_editable = ["position", "is_active"]
 
     def has_add_permission(self, request):
@@ -160,9 +163,12 @@ class TopicAdmin(admin.ModelAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
-class AvailabilityRuleInline(admin.TabularInline):
+class AvailabilityRuleInline(NamedInputsMixin, admin.TabularInline):
     model = AvailabilityRule
     extra = 0
+    # A table: its headings are not the inputs' labels.
+    name_every_input = True
+    formset = NamedDeletionFormSet
 
     def get_queryset(self, request):
         # A shared lawyer's hours at other offices are neither shown nor deleted here.
@@ -182,7 +188,6 @@ class LawyerAdmin(OfficeScopedAdmin):
     office_lookup = "offices"
     list_display = ["__str__", "languages", "is_active"]
     list_filter = ["is_active", "offices", "topics"]
-    filter_horizontal = ["offices", "topics"]
     inlines = [AvailabilityRuleInline]
     list_select_related = ["user"]
     # A lookup through the (office-scoped) user admin, never a list of every user.
@@ -202,6 +207,10 @@ class LawyerAdmin(OfficeScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("offices", "topics"):
+            # Boxes to tick: they work without JavaScript and on a phone, unlike the
+            # admin's two-list selector, and are short lists.
+            kwargs["widget"] = forms.CheckboxSelectMultiple
         if not request.user.is_superuser:
             # The lawyer's other offices and areas are kept on save (save_related).
             if db_field.name == "offices":
@@ -288,7 +297,7 @@ class AppointmentAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
     # are cancelled, never deleted: counts and history depend on them.
     # Only what the office needs to run its calendar; the resident's matter stays with
     # the lawyer, so summary and other party are not shown here.
-    list_display = ["display_reference", "starts_at", "lawyer", "topic", "mode", "status"]
+    list_display = ["grouped_reference", "starts_at", "lawyer", "topic", "mode", "status"]
     list_filter = ["status", "mode", "topic", "office"]
     date_hierarchy = "starts_at"
     list_select_related = ["lawyer__user", "topic"]
@@ -305,6 +314,10 @@ class AppointmentAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
         "booked_by",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("reference code"), ordering="reference")
+    def grouped_reference(self, appointment: Appointment) -> str:
+        return appointment.display_reference
 
 
 class RosterAdmin(OfficeScopedAdmin):
@@ -334,6 +347,21 @@ class DutyExceptionAdmin(RosterAdmin):
     date_hierarchy = "date"
 
 
+class ViewerRoleFilter(admin.SimpleListFilter):
+    """The viewer's role, stored as a code without choices, offered by its name."""
+
+    title = _("role")
+    parameter_name = "viewer_role"
+
+    def lookups(self, request, model_admin):
+        return [(role.value, role.label) for role in Role if role != Role.RESIDENT]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(viewer_role=self.value())
+        return queryset
+
+
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
     """Who at the office saw residents' personal details: the office admin reads it.
@@ -342,10 +370,19 @@ class AccessLogAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
     log must not be one more way to see who came.
     """
 
-    list_display = ["at", "viewer_name", "viewer_role", "place", "details", "appointment", "ip"]
-    list_filter = ["place", "viewer_role"]
+    list_display = ["at", "viewer_name", "role", "place", "shown", "appointment", "ip"]
+    list_filter = ["place", ViewerRoleFilter]
     date_hierarchy = "at"
     list_select_related = ["appointment"]
     search_fields = ["viewer_name", "appointment__reference"]
-    fields = ["at", "viewer_name", "viewer_role", "place", "details", "appointment", "ip"]
+    fields = ["at", "viewer_name", "role", "place", "shown", "appointment", "ip"]
     readonly_fields = fields
+
+    # Stored as codes (booking/access_log.py), read in the reader's language.
+    @admin.display(description=_("role"), ordering="viewer_role")
+    def role(self, row: AccessLog) -> str:
+        return Role(row.viewer_role).label if row.viewer_role in Role.values else row.viewer_role
+
+    @admin.display(description=_("what was shown"))
+    def shown(self, row: AccessLog) -> str:
+        return pgettext("between the items of a list", ", ").join(detail_labels(row.details))

@@ -1,11 +1,16 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 # Staff sign in through allauth, so that the admin's own login cannot skip their TOTP.
 admin.site.login = secure_admin_login(admin.site.login)
+# The admin speaks of the product, not of Django.
+admin.site.site_header = _("Free legal consultations: administration")
+admin.site.site_title = _("Free legal consultations")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -1,6 +1,7 @@
 """The admin site as an office admin uses it: their own office, no escalation."""
 
 import datetime as dt
+import re
 from http import HTTPStatus
 
 import pytest
@@ -8,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.models import Role
 from booking import services
+from booking.access_log import record_access
 from booking.models import Appointment, Mode, TimeOff
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, OfficeFactory, UserFactory
@@ -137,3 +139,87 @@ def test_time_off_in_the_admin_never_strands_booked_consultations(
     data["starts_at_0"] = data["ends_at_0"] = (NOW.date() + dt.timedelta(days=2)).isoformat()
     assert admin_client.post("/admin/booking/timeoff/add/", data).status_code == 302
     assert TimeOff.objects.count() == 1
+
+
+# Issue 15.13: the admin reads as the site does, in both languages.
+
+
+def admin_page(client, url: str, language: str) -> str:
+    client.cookies["django_language"] = language
+    response = client.get(url, secure=True)
+    assert response.status_code == HTTPStatus.OK
+    return response.content.decode()
+
+
+def column_headings(body: str) -> list[str]:
+    head = body.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    return [re.sub(r"<[^>]+>|\s+", "", cell) for cell in head.split("</th>")[:-1]]
+
+
+def test_the_admin_is_named_after_the_product_not_django(admin_client):
+    english = admin_page(admin_client, "/admin/", "en")
+    assert "Free legal consultations: administration" in english
+    assert "Django" not in english
+    chinese = admin_page(admin_client, "/admin/", "zh-hans")
+    assert "| 免费法律咨询</title>" in chinese
+    assert "Django" not in chinese
+
+
+def test_the_appointment_list_names_its_reference_column(admin_client, booked_appointment):
+    english = admin_page(admin_client, "/admin/booking/appointment/", "en")
+    assert "Referencecode" in column_headings(english)
+    assert "Reference code" in english and "Display reference" not in english
+    assert booked_appointment.display_reference in english
+    chinese = admin_page(admin_client, "/admin/booking/appointment/", "zh-hans")
+    assert "预约号" in column_headings(chinese)
+    assert not [heading for heading in column_headings(chinese) if re.search("[A-Za-z]", heading)]
+
+
+def test_the_access_log_says_in_words_what_was_seen_and_by_whom(
+    admin_client, booked_appointment, desk_user
+):
+    record_access(
+        viewer=desk_user,
+        appointments=[booked_appointment],
+        place="day_sheet",
+        details=("name", "phone", "needs"),
+        ip="127.0.0.1",
+    )
+    english = admin_page(admin_client, "/admin/booking/accesslog/", "en")
+    assert "name, phone, needs (interpreter, dialect, access)" in english
+    assert '<td class="field-role">Desk staff</td>' in english
+    assert "name,phone" not in english
+    assert ">Desk staff</a>" in english  # the filter by role, by its name
+    chinese = admin_page(admin_client, "/admin/booking/accesslog/", "zh-hans")
+    assert "姓名、电话、特殊需要（翻译、方言、无障碍）" in chinese
+    assert '<td class="field-role">窗口工作人员</td>' in chinese
+
+
+def test_a_lawyers_offices_and_areas_of_law_are_boxes_to_tick(admin_client, lawyer):
+    body = admin_page(admin_client, f"/admin/booking/lawyer/{lawyer.pk}/change/", "en")
+    assert 'type="checkbox" name="topics"' in body
+    assert 'type="checkbox" name="offices"' in body
+    assert "selectfilter" not in body  # the JavaScript two-list selector, in English
+    assert "Hold down" not in body
+
+
+def test_dates_and_times_in_admin_forms_are_named_for_screen_readers(admin_client, lawyer):
+    body = admin_page(admin_client, "/admin/booking/timeoff/add/", "en")
+    assert 'aria-label="From: date"' in body
+    assert 'aria-label="From: time"' in body
+    rules = admin_page(admin_client, f"/admin/booking/lawyer/{lawyer.pk}/change/", "en")
+    assert 'aria-label="Delete"' in rules  # the weekly hours' table: no label per cell
+
+
+def test_the_admins_javascript_catalogue_is_chinese(admin_client):
+    # The two-list selector a superuser still meets (a user's permissions).
+    catalogue = admin_page(admin_client, "/admin/jsi18n/", "zh-hans")
+    assert "\\u9009\\u62e9\\u5168\\u90e8%s" in catalogue  # 选择全部%s: "Choose all %s"
+
+
+def test_the_admin_index_links_read_change_not_the_language_buttons_word(admin_client):
+    """The language button's "Change" (切换) has a context of its own: Django's "Change"
+    links keep their word."""
+    body = admin_page(admin_client, "/admin/", "zh-hans")
+    assert ">修改</a>" in body
+    assert ">切换</a>" not in body
