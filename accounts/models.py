@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -190,7 +191,8 @@ class SecurityEvent(models.Model):
         indexes = [models.Index(fields=["kind", "-at"], name="security_event_kind_at")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+        at = date_format(timezone.localtime(self.at), "DATETIME_FORMAT")
+        return f"{at} {self.get_kind_display()}"
 
 
 class SignInLock(models.Model):

@@ -27,7 +27,7 @@ from accounts.models import User
 from booking import selectors
 from booking.dates import format_when
 from booking.desk_residents import mint_handle
-from booking.models import Appointment, Lawyer, Office, Status, Topic
+from booking.models import Appointment, DutyDay, DutyException, Lawyer, Office, Status, Topic
 from booking.picker import format_start
 from tests.conftest import NOW, SHANGHAI, local
 from tests.factories import FollowUpFactory, TimeOffFactory, UserFactory, WalkInFactory
@@ -283,6 +283,30 @@ def test_a_lawyers_follow_up_request_is_confirmed_with_the_day_in_words(
     text = visible_text(response.content.decode())
     assert said in text
     assert not problems(text, language), problems(text, language)
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [("zh-hans", ("2026年12月", "：")), ("en", ("December 2026", ": "))],
+)
+def test_records_named_in_the_admin_write_their_dates_in_words(
+    language, written, lawyer, office, booked_appointment
+):
+    """What the admin's lists and messages call a record ("The time off “…” was
+    deleted") names its day as the pages do, not 2026-12-14."""
+    records = [
+        TimeOffFactory(lawyer=lawyer, starts_at=local(NOW.date() + dt.timedelta(days=7), 9)),
+        WalkInFactory(office=office, arrived_at=NOW),
+        FollowUpFactory(appointment=booked_appointment),
+        DutyException.objects.create(office=office, lawyer=lawyer, date=NOW.date()),
+        DutyDay.objects.create(office=office, lawyer=lawyer, weekday=0),
+    ]
+    with translation.override(language):
+        names = [str(record) for record in records]
+    month, colon = written
+    assert not [name for name in names if ISO_DATE.search(name)], names
+    assert all(month in name for name in names[:4]), names
+    assert colon in names[3] and colon in names[4], names
 
 
 # The {% load when %} filters (booking/templatetags/when.py) and booking.dates.format_when

@@ -8,6 +8,8 @@ office admin reads the log in the admin; a resident reads their own rows on "my 
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 
@@ -77,4 +79,4 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.viewer_name}"
+        return f"{date_format(timezone.localtime(self.at), 'DATETIME_FORMAT')} {self.viewer_name}"

@@ -7,6 +7,7 @@ becomes an ``Appointment`` (attended, channel walk-in) like any other consultati
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -80,7 +81,7 @@ class WalkIn(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day:%Y-%m-%d} #{self.number}"
+        return f"{date_format(self.day)} #{self.number}"
 
     @property
     def display_number(self) -> str:
@@ -108,4 +109,4 @@ class SentSummary(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.office} {self.date:%Y-%m-%d} {self.at:%H:%M}"
+        return f"{self.office} {date_format(self.date)} {self.at:%H:%M}"

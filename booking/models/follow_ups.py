@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 
@@ -78,4 +79,4 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment} → {self.invite_by:%Y-%m-%d}"
+        return f"{self.appointment} → {date_format(self.invite_by)}"

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from booking.models.appointment import Mode
@@ -118,4 +120,8 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lawyer} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
+        first, last = (
+            date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+            for moment in (self.starts_at, self.ends_at)
+        )
+        return f"{self.lawyer} {first}–{last}"

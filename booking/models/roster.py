@@ -6,9 +6,16 @@ without any roster entry shows the lawyers who hold consultation hours that day 
 """
 
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from booking.models.lawyer import Weekday
+
+
+def _colon() -> str:
+    """A label's colon in the active language: "：" in Chinese, ": " in English."""
+    return pgettext("between a label and its value", ": ")
 
 
 class DutyDay(models.Model):
@@ -34,7 +41,7 @@ class DutyDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()}: {self.lawyer}"
+        return f"{self.get_weekday_display()}{_colon()}{self.lawyer}"
 
 
 class DutyException(models.Model):
@@ -62,4 +69,4 @@ class DutyException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d}: {self.lawyer}"
+        return f"{date_format(self.date)}{_colon()}{self.lawyer}"

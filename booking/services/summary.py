@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Role, User
 from booking.dates import format_day
@@ -123,7 +124,8 @@ def _email_text(office: Office, params: dict[str, str], at: dt.time) -> tuple[st
         (_("Booked at the desk today"), params["desk_bookings"]),
         (_("Next free time"), params["next_free"]),
     ]
-    body = "\n".join(f"{label}: {value}" for label, value in lines)
+    colon = pgettext("between a label and its value", ": ")
+    body = "\n".join(f"{label}{colon}{value}" for label, value in lines)
     note = _("Counts from 1 to 4 are shown as <5. Full figures: the Figures page of the site.")
     return subject, f"{body}\n\n{note}\n"
 
