@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.IdleSignOutMiddleware",
     "accounts.middleware.TotpRequiredMiddleware",
+    # A link to a POST-only address: the site's page instead of a blank 405.
+    "booking.web.error_pages.MethodNotAllowedPage",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -159,3 +159,17 @@ def test_the_500_page_renders_with_the_database_unreachable(
     assert MINE_LINK in body
     assert '<a href="tel:12348">12348</a>' in body
     assert "Content-Security-Policy" in response.headers  # through the middleware as ever
+
+
+@pytest.mark.django_db
+def test_a_link_to_an_address_that_only_receives_forms_gets_a_page_not_a_blank(
+    client, plain_http, office
+):
+    client.force_login(UserFactory())
+    response = in_english(client).get("/my/data/withdraw/")
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response["Allow"] == "POST"
+    body = response.content.decode()
+    assert_site_page(body, language="en")
+    assert "<h1>This address only receives forms</h1>" in body
+    assert MINE_LINK in body and 'href="tel:0731-12345678"' in body

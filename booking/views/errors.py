@@ -1,8 +1,9 @@
 """The site's own pages for 400, 403, 404, 500 and a form refused by the CSRF check.
 
 config/urls.py names them as Django's error handlers, settings.CSRF_FAILURE_VIEW the
-last. Django calls them only with DEBUG off, which is why `make run` serves with DEBUG
-off (docs/deploy.md#make-run). Each page is in the site's layout, in the visitor's
+last; a 405 gets its page from booking/web/error_pages.py. Django calls the handlers
+only with DEBUG off, which is why `make run` serves with DEBUG off
+(docs/deploy.md#make-run). Each page is in the site's layout, in the visitor's
 language, with a way back: the home page, "my appointments" and the offices' phones.
 
 The 500 page is the template alone, rendered without a request context: whatever broke
@@ -10,7 +11,6 @@ may be the database itself, so nothing on it queries (no context processor, no u
 office phone); it names the free legal-aid hotline instead.
 """
 
-from django.db import DatabaseError
 from django.http import (
     HttpResponseBadRequest,
     HttpResponseForbidden,
@@ -23,35 +23,22 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import requires_csrf_token
 
-from booking.models import Office
-
-
-def _office_phones() -> list[tuple[str, str]]:
-    """Every office's name and phone, or none when the database does not answer."""
-    try:
-        return list(Office.objects.order_by("name").values_list("name", "phone"))
-    except DatabaseError:
-        return []
-
-
-def _render(request, template_name: str, context: dict | None = None) -> str:
-    template = loader.get_template(template_name)
-    return template.render({"office_phones": _office_phones(), **(context or {})}, request)
+from booking.web.error_pages import render_error_page
 
 
 @requires_csrf_token  # the header's sign-out form needs the token on every page
 def bad_request(request, exception=None, template_name="400.html"):
-    return HttpResponseBadRequest(_render(request, template_name))
+    return HttpResponseBadRequest(render_error_page(request, template_name))
 
 
 @requires_csrf_token
 def permission_denied(request, exception=None, template_name="403.html"):
-    return HttpResponseForbidden(_render(request, template_name))
+    return HttpResponseForbidden(render_error_page(request, template_name))
 
 
 @requires_csrf_token
 def page_not_found(request, exception=None, template_name="404.html"):
-    return HttpResponseNotFound(_render(request, template_name))
+    return HttpResponseNotFound(render_error_page(request, template_name))
 
 
 def csrf_failure(request, reason="", template_name="403_csrf.html"):
@@ -66,7 +53,7 @@ def csrf_failure(request, reason="", template_name="403_csrf.html"):
     ):
         referer = ""
     context = {"form_page": referer, "no_cookie": reason == REASON_NO_CSRF_COOKIE}
-    return HttpResponseForbidden(_render(request, template_name, context))
+    return HttpResponseForbidden(render_error_page(request, template_name, context))
 
 
 def server_error(request, template_name="500.html"):
