@@ -139,6 +139,10 @@ def test_a_new_resident_books_sees_moves_and_cancels(page, live_server, request_
     assert appointment.display_reference in page.inner_text("main")
     click(page, "a.button:has-text('改时间')")
     check(page, request_log)
+    # Moving starts from the same lawyer, in person: the other one is the resident's choice.
+    page.select_option("#id_lawyer", "")
+    page.select_option("#id_mode", "")
+    click(page, "form.filters button")
     click(page, "ul.days a:has-text('12月8日')")
     click(page, "ul.times a:has-text('14:00')")  # the other lawyer, by phone
     check(page, request_log)
