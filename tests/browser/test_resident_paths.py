@@ -22,7 +22,9 @@ from booking.services import book_appointment
 from booking.views.resident import mine
 from sms import selectors as sms_selectors
 from sms.models import Kind
+from tests.browser.conftest import PHONE
 from tests.browser.test_booking import NUMBER, TYPED, check, click
+from tests.browser.test_home import PHONE_AT_200, assert_fits
 from tests.browser.test_sign_in import code_sent_to
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, RuleFactory, UserFactory
@@ -120,6 +122,9 @@ def test_moving_keeps_the_lawyer_and_the_way_until_the_resident_changes_them(
     main = page.inner_text("main")
     assert mine.MOVE_OTHER_LAWYER % {"old": "周明华", "new": "谭丽华"} in main
     assert str(mine.MOVE_TO_PHONE) in main
+    page.set_viewport_size(PHONE_AT_200["viewport"])  # the marks still fit at 200 % zoom
+    assert_fits(page, 180)
+    page.set_viewport_size(PHONE["viewport"])
 
     click(page, "main form button.primary")
     check(page, request_log)
