@@ -1,6 +1,7 @@
 """What the booking pages offer: the free times of an area of law, the one chosen if it
-is still free, the nearest ones when it is not, and the order in which lawyers free at
-one time are tried.
+is still free, the nearest ones when it is not (and why not: ``why_unavailable``), and
+the order in which lawyers free at one time are tried. What a link asked for that cannot
+be shown is put into words by booking/link_notices.py.
 
 Used by the resident's, the desk's and the lawyer's pages alike (booking/flows.py tries
 the lawyers in ``preferred_order``); reads only, no writes.
