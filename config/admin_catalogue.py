@@ -43,9 +43,19 @@ REWORDED = [
     gettext_noop("Delete selected %(verbose_name_plural)s"),
     gettext_noop("Successfully deleted %(count)d %(items)s."),
     gettext_noop("The {name} “{obj}” was added successfully."),
+    gettext_noop("You may edit it again below."),
     gettext_noop("The {name} “{obj}” was added successfully. You may add another {name} below."),
     gettext_noop("The {name} “{obj}” was changed successfully. You may edit it again below."),
     gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
     gettext_noop("The {name} “{obj}” was changed successfully."),
     gettext_noop("The %(name)s “%(obj)s” was deleted successfully."),
+    # contrib/admin/templates/admin/delete_confirmation.html, delete_selected_confirmation.html
+    gettext_noop(
+        'Are you sure you want to delete the %(object_name)s "%(escaped_object)s"? '
+        "All of the following related items will be deleted:"
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the selected %(objects_name)s? All of the "
+        "following objects and their related items will be deleted:"
+    ),
 ]

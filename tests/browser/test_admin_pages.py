@@ -199,3 +199,29 @@ def test_a_lawyers_offices_and_areas_of_law_are_boxes_to_tick_without_javascript
     lawyer.refresh_from_db()
     assert list(lawyer.topics.all()) == [other]
     assert lawyer.offices.get() == office_admin.office
+
+
+def test_what_the_admin_says_after_saving_and_deleting_reads_in_chinese(
+    page, live_server, request_log, office_admin, lawyer
+):
+    sign_in(page, live_server, office_admin)
+    page.goto(f"{live_server.url}/admin/booking/dutyexception/add/")
+    page.select_option("#id_office", str(office_admin.office_id))
+    page.select_option("#id_lawyer", str(lawyer.pk))
+    page.fill("#id_date", (NOW.date() + dt.timedelta(days=5)).isoformat())
+    click(page, "input[name=_save]")
+    assert DutyException.objects.filter(lawyer=lawyer).exists()
+    saved = page.inner_text(".messagelist")
+    page.check("#result_list tbody input[name=_selected_action]")
+    page.select_option("select[name=action]", "delete_selected")
+    click(page, "#changelist-form button[name=index]")
+    check(page, request_log, "zh-hans")
+    confirm = page.inner_text("#content")
+    assert latin_words(page) == set()
+    click(page, "#content input[type=submit]")
+    assert not DutyException.objects.exists()
+    deleted = page.inner_text(".messagelist")
+    check(page, request_log, "zh-hans")
+    for text in [saved, confirm, deleted]:
+        assert LATIN_WORD.findall(text) == [], text
+        assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", text), text  # no spaced names
