@@ -90,6 +90,14 @@ def _compact(typed: str) -> str:
     return "".join(char for char in text if not char.isspace())
 
 
+def search_key(*, phone: str = "", name: str = "", village: str = "") -> str:
+    """What a find looks for, as ``list_matching_residents`` compares it: the number, or
+    the name and the village. Two finds with the same key find the same residents."""
+    if phone:
+        return phone
+    return f"{normalise_name(name)}|{normalise_name(village)}"
+
+
 def _residents():
     return User.objects.filter(role=Role.RESIDENT, is_active=True, pending_until__isnull=True)
 

@@ -167,6 +167,7 @@ class TextNotAccepted(BookingError):
 # The walk-in queue (booking/services/walk_ins.py).
 NOT_WAITING = _("This person has already been sent to a lawyer or has left.")
 OTHER_DAY = _("This number was given on another day.")
+NOT_LEFT = _("This person is not marked as left: they are waiting or with a lawyer.")
 ALREADY_WAITING = _("This resident is already waiting, with number %(number)s.")
 NOT_AT_OFFICE = _("This lawyer does not work at this office.")
 LAWYER_BUSY = _("%(lawyer)s is with someone until %(until)s.")
@@ -179,6 +180,11 @@ WALK_IN_CONFLICT = _("This lawyer cannot take this matter. Please send the perso
 class WalkInNotWaiting(BookingError):
     code = "walk_in_not_waiting"
     message_template = NOT_WAITING
+
+
+class WalkInNotLeft(BookingError):
+    code = "walk_in_not_left"
+    message_template = NOT_LEFT
 
 
 class WalkInOtherDay(BookingError):

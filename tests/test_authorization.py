@@ -487,6 +487,14 @@ ROWS: dict[str, tuple[Case, ...]] = {
             kwargs=walk_in_1,
         ),
     ),
+    # Undoing "left": office 1's walk-in is waiting, so the undo is refused with a message.
+    "booking:desk_queue_back": (
+        Case(
+            get=office_1_desk(redirect("/desk/queue/")),
+            post=office_1_desk(redirect("/desk/queue/")),
+            kwargs=walk_in_1,
+        ),
+    ),
     "booking:desk_queue_ticket": (Case(get=office_1_desk(), kwargs=walk_in_1),),
     "booking:desk_day": (
         Case(get=desk_only(), post=office_1_desk(redirect("/desk/")), data=check_in_form),

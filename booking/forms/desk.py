@@ -64,6 +64,12 @@ class FindResidentForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
+    def focus(self, name: str) -> None:
+        """Start the page in field ``name`` instead of the number (the page's next step)."""
+        for field in self.fields.values():
+            field.widget.attrs.pop("autofocus", None)
+        self.fields[name].widget.attrs["autofocus"] = True
+
     def clean_phone(self) -> str:
         typed = self.cleaned_data["phone"].strip()
         return normalise_mobile_number(typed) if typed else ""

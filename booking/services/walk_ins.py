@@ -6,6 +6,8 @@ row before reading the day's highest number, so two desks never hand out the sam
 the unique constraint (office, day, number) is the backstop. ``take_walk_in`` runs in
 one transaction that locks the lawyer (``lock_lawyers``) and then the walk-in, so the
 same person is never taken twice and nobody else books the lawyer's time meanwhile.
+Someone marked as gone by mistake is put back at their number the same day
+(``put_back_in_queue``); the queue shows who marked them and when.
 
 A lawyer can take someone when nothing of theirs (a booked or attended consultation, at
 any office, or time off) is under way and nothing starts within ``MIN_FREE``. The visit
@@ -39,6 +41,7 @@ from booking.errors import (
     LawyerBusySoon,
     LawyerNotAtOffice,
     WalkInConflict,
+    WalkInNotLeft,
     WalkInNotWaiting,
     WalkInOtherDay,
 )
@@ -370,13 +373,46 @@ def take_walk_in(*, walk_in: WalkIn, lawyer: Lawyer, by: User, now: datetime) ->
 
 @transaction.atomic
 def mark_left(*, walk_in: WalkIn, by: User, now: datetime) -> WalkIn:
-    """The person went away before a lawyer could see them.
-
-    ``by`` and ``now`` are taken like the other writes' for the callers' sake; the queue
-    keeps no record of who marked it or when.
-    """
+    """The person went away before a lawyer could see them: ``by`` marked it at ``now``,
+    which the queue shows, so that a mistaken mark is noticed and undone
+    (``put_back_in_queue``)."""
     walk_in = _locked_waiting(walk_in)
     walk_in.status = WalkInStatus.LEFT
     walk_in.seen_at = None
-    walk_in.save(update_fields=["status", "seen_at"])
+    walk_in.left_at = now
+    walk_in.left_by = by
+    walk_in.save(update_fields=["status", "seen_at", "left_at", "left_by"])
+    return walk_in
+
+
+@transaction.atomic
+def put_back_in_queue(*, walk_in: WalkIn, now: datetime) -> WalkIn:
+    """Undo ``mark_left``: the person waits again, at the number they had.
+
+    Only the same day (``WalkInOtherDay``), only someone marked as left
+    (``WalkInNotLeft``), and not when they have meanwhile been given a new number
+    (``AlreadyWaiting``, with that number): one person waits once. Who marked them and
+    when is cleared with the mark.
+    """
+    office = walk_in.office
+    # The office first, as register_walk_in locks it: a new number and the undo of the
+    # same person's mark cannot cross.
+    list(Office.objects.select_for_update().filter(pk=office.pk).values_list("pk"))
+    walk_in = WalkIn.objects.select_for_update().get(pk=walk_in.pk)
+    if walk_in.status != WalkInStatus.LEFT:
+        raise WalkInNotLeft()
+    if walk_in.day != _local_day(office, now):
+        raise WalkInOtherDay()
+    again = WalkIn.objects.filter(
+        office_id=walk_in.office_id,
+        day=walk_in.day,
+        resident_id=walk_in.resident_id,
+        status=WalkInStatus.WAITING,
+    ).first()
+    if again is not None:
+        raise AlreadyWaiting(number=again.display_number)
+    walk_in.status = WalkInStatus.WAITING
+    walk_in.left_at = None
+    walk_in.left_by = None
+    walk_in.save(update_fields=["status", "left_at", "left_by"])
     return walk_in

@@ -185,6 +185,54 @@ def test_a_new_namesake_is_registered_as_a_new_resident(at_desk):
     ]
 
 
+def default_action(page: str) -> str:
+    """What Enter in a field of the find form does: the action of its first submit button
+    in the page's order (inside the form, or after it with ``form="find-form"``)."""
+    form = page.split('id="find-form"')[1]
+    inside, after = form.split("</form>", 1)
+    buttons = re.findall(r'<button[^>]*type="submit"[^>]*value="(\w+)"', inside)
+    buttons += re.findall(r'<button[^>]*form="find-form"[^>]*value="(\w+)"', after)
+    return buttons[0]
+
+
+def test_when_nobody_is_found_enter_registers_and_the_name_comes_next(at_desk, lawyer, reach):
+    page = text(at_desk.get(FIND))
+    assert default_action(page) == "find"
+    page = text(at_desk.post(FIND, {"phone": "139 1234 5678", "action": "find"}))
+    assert default_action(page) == "register"
+    assert re.search(r'<input[^>]*name="name"[^>]*autofocus', page)
+    assert not re.search(r'<input[^>]*name="phone"[^>]*autofocus', page)
+    searched = re.search(r'name="searched" value="([^"]+)"', page).group(1)
+    response = at_desk.post(
+        FIND,
+        {"phone": "139 1234 5678", "name": "李四", "searched": searched, "action": "register"},
+    )
+    assert response["Location"] == reach(User.objects.get(phone=NUMBER, display_name="李四"))
+
+
+def test_with_namesakes_found_enter_finds_again(at_desk):
+    UserFactory(display_name="张三", village="枫树村", phone=None, phone_verified=False)
+    page = text(at_desk.post(FIND, {"name": "张三", "village": "枫树村", "action": "find"}))
+    assert default_action(page) == "find"
+    assert 'value="register"' in page  # a click, not Enter
+
+
+def test_a_register_for_other_details_than_were_searched_finds_them_first(at_desk, desk_user):
+    known = UserFactory(display_name="张三丰", village="枫树村", phone=None, phone_verified=False)
+    page = text(at_desk.post(FIND, {"name": "张三", "village": "枫树村", "action": "find"}))
+    searched = re.search(r'name="searched" value="([^"]+)"', page).group(1)
+    # The clerk corrects the name and presses Enter: the known 张三丰 is shown, not doubled.
+    data = {"name": "张三丰", "village": "枫树村", "searched": searched, "action": "register"}
+    page = text(at_desk.post(FIND, data))
+    assert [resident_of(link, desk_user) for link in links(page)] == [known.pk]
+    assert User.objects.filter(display_name="张三丰").count() == 1
+    assert default_action(page) == "find"
+    # Registering a namesake stays possible, with a click, for the details now searched.
+    searched = re.search(r'name="searched" value="([^"]+)"', page).group(1)
+    at_desk.post(FIND, {**data, "searched": searched})
+    assert User.objects.filter(display_name="张三丰").count() == 2
+
+
 # Booking.
 
 

@@ -24,8 +24,13 @@ from booking.models import (
     WalkIn,
     WalkInStatus,
 )
-from booking.services.walk_ins import mark_left, register_walk_in, take_walk_in
-from booking.views.desk.queue import STAFF_NUMBER
+from booking.services.walk_ins import (
+    mark_left,
+    put_back_in_queue,
+    register_walk_in,
+    take_walk_in,
+)
+from booking.views.desk.queue import BACK_IN_QUEUE, STAFF_NUMBER
 from sms.models import Message
 from tests import racing
 from tests.conftest import NOW, local
@@ -262,6 +267,91 @@ def test_yesterdays_number_and_another_offices_lawyer_are_refused(office, topic,
         )
 
 
+# Left without being seen, and its undo
+
+
+def test_marking_someone_as_left_records_who_and_when_and_the_undo_clears_it(
+    office, topic, desk_user
+):
+    walk_in = arrive(office, desk_user, topic=topic)
+    later = local(MONDAY, 9, 40)
+    gone = mark_left(walk_in=walk_in, by=desk_user, now=later)
+    gone.refresh_from_db()
+    assert (gone.status, gone.left_by, gone.left_at) == (WalkInStatus.LEFT, desk_user, later)
+
+    back = put_back_in_queue(walk_in=gone, now=local(MONDAY, 9, 45))
+    back.refresh_from_db()
+    assert (back.status, back.number, back.left_by, back.left_at) == (
+        WalkInStatus.WAITING,
+        walk_in.number,
+        None,
+        None,
+    )
+    with pytest.raises(errors.WalkInNotLeft):  # waiting: nothing to undo
+        put_back_in_queue(walk_in=back, now=local(MONDAY, 9, 50))
+
+
+def test_the_undo_is_for_the_same_day_and_not_for_who_has_a_new_number(office, topic, desk_user):
+    resident = UserFactory()
+    first = mark_left(walk_in=arrive(office, desk_user, topic=topic), by=desk_user, now=NOW)
+    with pytest.raises(errors.WalkInOtherDay):
+        put_back_in_queue(walk_in=first, now=NOW + dt.timedelta(days=1))
+    gone = arrive(office, desk_user, topic=topic, resident=resident)
+    mark_left(walk_in=gone, by=desk_user, now=NOW)
+    again = arrive(office, desk_user, topic=topic, resident=resident)  # came back in
+    with pytest.raises(errors.AlreadyWaiting) as refused:
+        put_back_in_queue(walk_in=gone, now=NOW)
+    assert refused.value.message == str(errors.ALREADY_WAITING) % {"number": again.display_number}
+    gone.refresh_from_db()
+    assert gone.status == WalkInStatus.LEFT
+
+
+def test_the_queue_says_who_marked_someone_as_left_and_when_and_puts_them_back(
+    at_desk, office, topic, lawyer, desk_user, clock
+):
+    desk_user.display_name = "窗口小王"
+    desk_user.save()
+    first = arrive(office, desk_user, topic=topic, resident=UserFactory(display_name="先来的"))
+    arrive(office, desk_user, topic=topic, resident=UserFactory(display_name="后来的"))
+    clock.move_to(local(MONDAY, 9, 12), tick=False)
+    at_desk.force_login(desk_user)
+    response = at_desk.post(reverse("booking:desk_queue_left", args=[first.pk]))
+    assert response["Location"] == f"{URL}?left={first.pk}#undo"
+    page = at_desk.get(response["Location"]).content.decode()
+    undo = page.split('id="undo"')[1].split("</section>")[0]
+    assert "先来的" in undo and "窗口小王" in undo and "09:12" in undo
+    back = reverse("booking:desk_queue_back", args=[first.pk])
+    assert f'action="{back}"' in undo
+    done = page.split('id="done-title"')[1]
+    assert "窗口小王" in done and "09:12" in done
+    assert page.index('id="next"') < page.index("后来的") < page.index('id="done-title"')
+
+    page = at_desk.post(back, follow=True).content.decode()
+    first.refresh_from_db()
+    assert (first.status, first.left_by, first.left_at) == (WalkInStatus.WAITING, None, None)
+    assert escape(BACK_IN_QUEUE % {"number": "001", "name": "先来的"}) in page
+    assert page.split('id="next"')[1].index("先来的") < page.split('id="next"')[1].index("后来的")
+    assert 'id="undo"' not in page and 'id="done-title"' not in page
+    # A second undo (another tab): said, nothing changed.
+    page = at_desk.post(back, follow=True).content.decode()
+    assert escape(str(errors.NOT_LEFT)) in page
+
+
+def test_another_offices_desk_cannot_mark_or_undo(client, office, topic, desk_user):
+    walk_in = arrive(office, desk_user, topic=topic)
+    other = OfficeFactory()
+    client.force_login(UserFactory(role=Role.DESK, office=other, phone=None, phone_verified=False))
+    left = client.post(reverse("booking:desk_queue_left", args=[walk_in.pk]))
+    assert left.status_code == HTTPStatus.NOT_FOUND
+    walk_in.refresh_from_db()
+    assert walk_in.status == WalkInStatus.WAITING
+    mark_left(walk_in=walk_in, by=desk_user, now=NOW)
+    back = client.post(reverse("booking:desk_queue_back", args=[walk_in.pk]))
+    assert back.status_code == HTTPStatus.NOT_FOUND
+    walk_in.refresh_from_db()
+    assert (walk_in.status, walk_in.left_by) == (WalkInStatus.LEFT, desk_user)
+
+
 # The queue page
 
 
@@ -376,7 +466,9 @@ def test_a_lawyer_of_another_office_is_not_sent_anyone(at_desk, office, topic, d
 
 
 @pytest.mark.parametrize("who", ["resident", "lawyer"])
-@pytest.mark.parametrize("name", ["desk_queue", "desk_queue_ticket", "desk_queue_left"])
+@pytest.mark.parametrize(
+    "name", ["desk_queue", "desk_queue_ticket", "desk_queue_left", "desk_queue_back"]
+)
 def test_residents_and_lawyers_cannot_use_the_queue(client, request, office, desk_user, who, name):
     walk_in = arrive(office, desk_user)
     user = request.getfixturevalue(who)

@@ -55,7 +55,13 @@ from booking.access_log import (
     log_resident_access,
 )
 from booking.conflicts import conflicted_lawyer_ids
-from booking.desk_residents import HANDLE_MAX_AGE, list_matching_residents, mint_handle, read_handle
+from booking.desk_residents import (
+    HANDLE_MAX_AGE,
+    list_matching_residents,
+    mint_handle,
+    read_handle,
+    search_key,
+)
 from booking.errors import (
     BookingError,
     ConflictOfInterest,
@@ -171,7 +177,14 @@ def _too_many_message(resident: User, office) -> str:
 
 @desk_required
 def find(request):
-    """Find the resident by number or name; register a new one when none is theirs."""
+    """Find the resident by number or name; register a new one when none is theirs.
+
+    After a find, the page's default button (Enter in any field) is the step it asks for
+    next: "register" when nobody was found, "find" otherwise. The page carries what was
+    looked for (``searched``); a register whose number, or name and village, differ from
+    it finds first, so that nobody is registered without the desk having seen who is
+    already known by those details.
+    """
     if request.method == "POST" and not within_limit(request, "desk_find"):
         return too_many(request)
     form = FindResidentForm(request.POST if request.method == "POST" else None)
@@ -179,17 +192,17 @@ def find(request):
     if not form.is_valid():
         return render(request, "booking/desk/book_find.html", context)
     phone, name, village = (form.cleaned_data[key] for key in ("phone", "name", "village"))
-    if request.POST.get("action") == "register":
-        if not name.strip():
-            form.add_error("name", NAME_TO_REGISTER)
-            return render(request, "booking/desk/book_find.html", context)
-        try:
-            resident = register_resident_at_desk(phone=phone, name=name, village=village)
-        except NotAResidentNumber:
-            form.add_error("phone", NOT_A_RESIDENT_NUMBER)
-            return render(request, "booking/desk/book_find.html", context)
-        handle = mint_handle(resident_id=resident.pk, clerk=request.user)
-        return redirect("booking:desk_book_topics", handle=handle)
+    key = search_key(phone=phone, name=name, village=village)
+    if request.POST.get("action") == "register" and request.POST.get("searched", key) == key:
+        if name.strip():
+            try:
+                resident = register_resident_at_desk(phone=phone, name=name, village=village)
+            except NotAResidentNumber:
+                form.add_error("phone", NOT_A_RESIDENT_NUMBER)
+                return render(request, "booking/desk/book_find.html", context)
+            handle = mint_handle(resident_id=resident.pk, clerk=request.user)
+            return redirect("booking:desk_book_topics", handle=handle)
+        form.add_error("name", NAME_TO_REGISTER)  # and the find again, below
 
     if phone and User.objects.filter(phone=phone).exclude(role=Role.RESIDENT).exists():
         form.add_error("phone", NOT_A_RESIDENT_NUMBER)
@@ -209,7 +222,9 @@ def find(request):
         }
         for resident in residents
     ]
-    context.update({"searched": True, "found": found, "phone": phone})
+    if not found and not name.strip():
+        form.focus("name")  # the name is what registering them needs next
+    context.update({"searched": True, "found": found, "phone": phone, "key": key})
     return render(request, "booking/desk/book_find.html", context)
 
 

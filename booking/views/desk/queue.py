@@ -12,7 +12,7 @@ the page works without JavaScript and a reload repeats nothing.
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,7 @@ from booking.services.walk_ins import (
     format_time,
     list_lawyer_states,
     mark_left,
+    put_back_in_queue,
     register_arrival,
     take_walk_in,
 )
@@ -35,7 +36,7 @@ from sms.models import mask_number
 
 STAFF_NUMBER = _("This number belongs to a staff account. Enter the resident's own number.")
 SENT = _("Number %(number)s (%(name)s) goes to %(lawyer)s now.")
-LEFT = _("Number %(number)s has left.")
+BACK_IN_QUEUE = _("Number %(number)s (%(name)s) is back in the queue.")
 CHOOSE_LAWYER = _("Please choose a lawyer who is free.")
 NO_NAME = _("(no name given)")
 
@@ -80,7 +81,7 @@ def _render_queue(request, *, form: ArrivalForm, namesakes=(), status: int = 200
     today = now.astimezone(office.tz).date()
     walk_ins = list(
         WalkIn.objects.filter(office=office, day=today)
-        .select_related("resident", "topic", "appointment__lawyer__user")
+        .select_related("resident", "topic", "appointment__lawyer__user", "left_by")
         .order_by("number")
     )
     waiting = [walk_in for walk_in in walk_ins if walk_in.status == WalkInStatus.WAITING]
@@ -109,15 +110,27 @@ def _render_queue(request, *, form: ArrivalForm, namesakes=(), status: int = 200
             details=DESK_RESIDENT_DETAILS,
         )
     new = next((w for w in walk_ins if str(w.pk) == request.GET.get("new")), None)
+    # Just marked as left (the redirect of ``left``): said at the top, with its undo.
+    just_left = next(
+        (
+            w
+            for w in walk_ins
+            if str(w.pk) == request.GET.get("left") and w.status == WalkInStatus.LEFT
+        ),
+        None,
+    )
     for walk_in in walk_ins:
         walk_in.name = _display_name(walk_in.resident)
         walk_in.arrived_local = format_time(walk_in.arrived_at, office, now)
         if walk_in.seen_at:
             walk_in.seen_local = format_time(walk_in.seen_at, office, now)
+        if walk_in.left_at:
+            walk_in.left_local = format_time(walk_in.left_at, office, now)
     context = {
         "form": form,
         "namesakes": namesakes,
         "new": new,
+        "just_left": just_left,
         "next": waiting[0] if waiting else None,
         "later": waiting[1:],
         "done": done,
@@ -192,15 +205,32 @@ def take(request, pk: int):
 
 @desk_required
 def left(request, pk: int):
-    """The person went away without being seen (a post)."""
+    """The person went away without being seen (a post). The queue then says so at the
+    top, with who marked it and when, and a button to undo it."""
+    walk_in = _own_walk_in(request, pk)
+    if request.method != "POST":
+        return redirect("booking:desk_queue")
+    try:
+        mark_left(walk_in=walk_in, by=request.user, now=timezone.now())
+    except BookingError as refused:
+        messages.error(request, refused.message)
+        return redirect("booking:desk_queue")
+    return redirect(f"{reverse('booking:desk_queue')}?left={walk_in.pk}#undo")
+
+
+@desk_required
+def put_back(request, pk: int):
+    """Undo "left without being seen" (a post): the person waits again at their number,
+    the same day only."""
     walk_in = _own_walk_in(request, pk)
     if request.method == "POST":
         try:
-            mark_left(walk_in=walk_in, by=request.user, now=timezone.now())
+            put_back_in_queue(walk_in=walk_in, now=timezone.now())
         except BookingError as refused:
             messages.error(request, refused.message)
         else:
-            messages.success(request, LEFT % {"number": walk_in.display_number})
+            params = {"number": walk_in.display_number, "name": _display_name(walk_in.resident)}
+            messages.success(request, BACK_IN_QUEUE % params)
     return redirect("booking:desk_queue")
 
 
@@ -220,5 +250,6 @@ urlpatterns = [
     path("desk/queue/", queue, name="desk_queue"),
     path("desk/queue/<int:pk>/take/", take, name="desk_queue_take"),
     path("desk/queue/<int:pk>/left/", left, name="desk_queue_left"),
+    path("desk/queue/<int:pk>/back/", put_back, name="desk_queue_back"),
     path("desk/queue/<int:pk>/ticket/", ticket, name="desk_queue_ticket"),
 ]
