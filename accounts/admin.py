@@ -6,8 +6,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db.models import Q
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_labels import NamedInputsMixin
@@ -24,9 +26,33 @@ WORKS_ELSEWHERE = _(
     "change their account: password, e-mail address, mobile number, authenticator app."
 )
 
+# Staff sign in only with their password: no other way in that Django's note speaks of.
+PASSWORD_SIGN_IN = _(
+    "Disabled: this person can no longer sign in with a password, which is how staff "
+    "sign in, until a new password is set here."
+)
+PASSWORD_LOST = _("If disabled, the current password for this user will be lost.")
+
+
+class PasswordForm(AdminPasswordChangeForm):
+    """Django's, with the note on password sign-in in the reader's language: Django joins
+    its note once, at import, in the default language, and its warning is not translated."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        if "usable_password" in self.fields:
+            # The same markup as Django's: its script shows the warning when "disabled".
+            self.fields["usable_password"].help_text = format_html(
+                '{}<ul id="id_unusable_warning" class="messagelist">'
+                '<li class="warning">{}</li></ul>',
+                PASSWORD_SIGN_IN,
+                PASSWORD_LOST,
+            )
+
 
 @admin.register(User)
 class UserAdmin(NamedInputsMixin, BaseUserAdmin):
+    change_password_form = PasswordForm
     ordering = ["display_name", "email"]
     list_display = ["__str__", "email", "role", "office", "is_active"]
     list_filter = ["role", "office", "is_active", "is_staff"]

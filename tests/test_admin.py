@@ -223,3 +223,13 @@ def test_the_admin_index_links_read_change_not_the_language_buttons_word(admin_c
     body = admin_page(admin_client, "/admin/", "zh-hans")
     assert ">修改</a>" in body
     assert ">切换</a>" not in body
+
+
+def test_the_new_password_page_speaks_the_readers_language(admin_client, lawyer):
+    url = f"/admin/accounts/user/{lawyer.user_id}/password/"
+    english = admin_page(admin_client, url, "en")
+    assert "Disabled: this person can no longer sign in with a password" in english
+    assert "If disabled, the current password for this user will be lost." in english
+    assert "用户是否能够" not in english  # Django's note, fixed in Chinese at import
+    chinese = admin_page(admin_client, url, "zh-hans")
+    assert "LDAP" not in chinese  # Django's note speaks of other ways to sign in

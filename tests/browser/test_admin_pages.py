@@ -118,8 +118,9 @@ def sign_in(page: Page, live_server, user) -> None:
     assert page.url.endswith("/admin/")
 
 
-def admin_pages(page: Page, live_server) -> list[str]:
-    """The index, every list and add form it links to, and each list's first row."""
+def admin_pages(page: Page, live_server, *others: str) -> list[str]:
+    """The index, every list and add form it links to, each list's first row, and
+    ``others``."""
     page.goto(f"{live_server.url}/admin/")
     linked = page.eval_on_selector_all(
         "#content-main a", "links => links.map(link => link.getAttribute('href'))"
@@ -130,7 +131,7 @@ def admin_pages(page: Page, live_server) -> list[str]:
         first = page.locator("#result_list tbody tr >> nth=0 >> a").first
         if first.count():
             pages.append(first.get_attribute("href"))
-    return pages
+    return [*pages, *others]
 
 
 def latin_words(page: Page) -> set[str]:
@@ -152,7 +153,7 @@ def check(page: Page, request_log, language: str) -> None:
 
 
 def test_an_office_admin_reads_every_admin_page_in_both_languages(
-    new_page, live_server, request_log, office_admin, office_records
+    new_page, live_server, request_log, office_admin, office_records, lawyer
 ):
     visited = {}
     for language in ["zh-hans", "en"]:
@@ -161,7 +162,13 @@ def test_an_office_admin_reads_every_admin_page_in_both_languages(
             [{"name": "django_language", "value": language, "url": live_server.url}]
         )
         sign_in(page, live_server, office_admin)
-        pages = admin_pages(page, live_server)
+        pages = admin_pages(
+            page,
+            live_server,
+            f"/admin/accounts/user/{lawyer.user_id}/password/",  # a new password for staff
+            f"/admin/booking/lawyer/{lawyer.pk}/history/",
+            "/admin/accounts/user/?q=nobody",  # a search that finds no one
+        )
         for url in pages:
             page.goto(f"{live_server.url}{url}")
             check(page, request_log, language)
