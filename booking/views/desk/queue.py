@@ -7,7 +7,9 @@ since when someone waits), never what the matter is about, and a number only mas
 A resident without a phone is found by the full name and the village
 (booking/desk_residents.py), never by part of them; the namesakes the desk chooses from
 are written to the access log. Every action is a form post answered by a redirect, so
-the page works without JavaScript and a reload repeats nothing.
+the page works without JavaScript and a reload repeats nothing. Marking someone as left
+is undone from the queue the same day (``put_back``); the page shows who marked it and
+when.
 """
 
 from django.contrib import messages
