@@ -32,6 +32,8 @@ MISSING = [
 ]
 
 REWORDED = [
+    # django/forms/forms.py: after every label of a form Django renders (the admin's)
+    gettext_noop(":"),
     gettext_noop("Select %s to change"),
     gettext_noop("Select %s to view"),
     gettext_noop("Add %s"),

@@ -9,6 +9,7 @@ reason in words (sms/selectors.py), so that someone can phone the residents.
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +20,8 @@ from sms.models import Kind, Message, MessageStatus, mask_number
 from sms.selectors import describe_message
 
 FAILED_TODAY = "today"
+# The outbox's own codes: which template, the key that stops a text going twice.
+CODES = ("template", "idempotency_key")
 
 
 def _time_zone(request) -> dt.tzinfo:
@@ -81,6 +84,10 @@ class MessageAdmin(admin.ModelAdmin):
         tz = timezone.get_current_timezone()
         return describe_message(message, now=timezone.now(), tz=tz).state_words
 
+    @admin.display(description=_("language"))
+    def language_name(self, message: Message) -> str:
+        return dict(settings.LANGUAGES).get(message.language, message.language)
+
     @admin.display(description=_("mobile number"))
     def masked_recipient(self, message: Message) -> str:
         return mask_number(message.recipient)
@@ -94,10 +101,16 @@ class MessageAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         number = "recipient" if self._sees_numbers(request) else "masked_recipient"
-        return [number, "state", *self.fields]
+        fields = [
+            "language_name" if name == "language" else name
+            for name in self.fields
+            # Codes for whoever runs the site, not words for the office.
+            if request.user.is_superuser or name not in CODES
+        ]
+        return [number, "state", *fields]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["recipient", "masked_recipient", "state", *self.fields]
+        return ["recipient", "masked_recipient", "state", "language_name", *self.fields]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

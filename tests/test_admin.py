@@ -11,6 +11,7 @@ from accounts.models import Role
 from booking import services
 from booking.access_log import record_access
 from booking.models import Appointment, Mode, TimeOff
+from sms.models import Message
 from tests.conftest import NOW, local
 from tests.factories import LawyerFactory, OfficeFactory, UserFactory
 
@@ -233,3 +234,15 @@ def test_the_new_password_page_speaks_the_readers_language(admin_client, lawyer)
     assert "用户是否能够" not in english  # Django's note, fixed in Chinese at import
     chinese = admin_page(admin_client, url, "zh-hans")
     assert "LDAP" not in chinese  # Django's note speaks of other ways to sign in
+
+
+def test_a_text_names_its_language_and_keeps_the_outboxs_codes_from_the_office(
+    admin_client, office_admin, booked_appointment
+):
+    office_admin.groups.get().permissions.add(Permission.objects.get(codename="view_message"))
+    text = Message.objects.filter(appointment=booked_appointment).first()
+    body = admin_page(admin_client, f"/admin/sms/message/{text.pk}/change/", "en")
+    assert "Simplified Chinese" in body
+    assert ">zh-hans<" not in body
+    assert text.idempotency_key not in body
+    assert "field-template" not in body
