@@ -86,7 +86,7 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("language"))
     def language_name(self, message: Message) -> str:
-        return dict(settings.LANGUAGES).get(message.language, message.language)
+        return str(dict(settings.LANGUAGES).get(message.language, message.language))
 
     @admin.display(description=_("mobile number"))
     def masked_recipient(self, message: Message) -> str:
