@@ -35,6 +35,7 @@ REWORDED = [
     # django/forms/forms.py: after every label of a form Django renders (the admin's)
     gettext_noop(":"),
     gettext_noop("Select %s to change"),
+    gettext_noop("Change history: %s"),
     gettext_noop("Select %s to view"),
     gettext_noop("Add %s"),
     gettext_noop("Change %s"),
