@@ -47,7 +47,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from accounts import security, services
+from accounts import security, services, sign_in
 from accounts.forms import MobileNumberField
 from accounts.models import Role, User
 from sms.code_limits import format_until
@@ -198,6 +198,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """After a resident's sign-in this browser is known to hold the number, so that
         strangers asking for its codes cannot use up those kept for it."""
         response = super().post_login(request, user, **kwargs)
+        sign_in.forget(request)
         if response is not None and signs_in_by_code(user) and user.phone:
             digest = _number_digest(user.phone.as_e164)
             known = [digest, *(d for d in _known_digests(request) if d != digest)]
@@ -280,10 +281,14 @@ class AccountAdapter(DefaultAccountAdapter):
         and the page again (ImmediateHttpResponse, which allauth's views and
         middleware return as the response).
         """
+        request = self.request
+        page = getattr(getattr(request, "resolver_match", None), "url_name", None)
+        new_sign_in = page not in CODE_PAGES
         if not signs_in_by_code(user):
             logger.info("No sign-in code by SMS for staff user %s.", user.pk)
+            # Kept all the same, so that the pages after it do not tell staff apart.
+            sign_in.remember(request, phone=phone, new_sign_in=new_sign_in)
             return
-        request = self.request
         ip = self.get_client_ip(request)
         try:
             send_login_code(
@@ -297,3 +302,5 @@ class AccountAdapter(DefaultAccountAdapter):
             services.record_refused_code(refusal=refused.refusal, phone=phone, ip=ip)
             self.add_message(request, messages.ERROR, message=refused.message)
             raise ImmediateHttpResponse(HttpResponseRedirect(request.get_full_path())) from None
+        # Only once the code is queued: a refused one must leave allauth's state unsaved.
+        sign_in.remember(request, phone=phone, new_sign_in=new_sign_in)

@@ -14,6 +14,8 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Ahead of allauth's: its sign-in and code pages, keeping the sign-in in progress.
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     # No CSRF token: public pages are cached for everyone (booking/pagecache.py), and
     # choosing a language is harmless to forge.

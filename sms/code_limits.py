@@ -14,10 +14,18 @@ the bill. The limits, all over sliding windows:
   that have never signed in with the number share part of its codes; the rest is kept
   for the browsers its resident has signed in on (``known_browser``, from a signed
   cookie the adapter keeps), so that strangers on many networks cannot use those up
-  either. A known browser is held to the provider's limits, and the two below, only.
-- **per network** (``SMS_CODES_PER_IP_PER_HOUR``, an IPv6 network being its /64):
-  generous, as an office kiosk or a village's Wi-Fi serves many residents; it bounds
-  what one place can spend.
+  either. A known browser is held to the provider's limits and the ceiling only.
+- **per network** (``SMS_CODES_PER_IP_PER_HOUR``, an IPv6 network being its /64): it
+  bounds what one place can spend, and must never shut out a place many residents
+  share: the office's kiosk, a village's Wi-Fi, a carrier's shared IPv4 address. A
+  busy day at a township's justice office is some 40 consultations, and as many
+  residents again may sign in at its kiosk to book or look; with a code that did not
+  arrive and a new one, that is about 100 codes in the whole day. A village's Wi-Fi
+  serves far fewer of the township's residents, and a carrier's shared address no more
+  than all of them, whose codes the whole site counts in the low hundreds a day. So the
+  limit is 150 an hour: a busy place's whole day fits in any one hour, and one place
+  still cannot spend more than half the ceiling. Browsers that have signed in with the
+  number are never refused by it.
 - **all codes together** (``SMS_CODES_PER_HOUR_CEILING``): the ceiling of the bill;
   the adapter alerts the operator when it refuses (accounts.services).
 
@@ -154,10 +162,15 @@ def _limits_per_number(*, ip: str | None, known_browser: bool):
         yield NUMBER_FOR_NEW_BROWSERS, rate, lambda params: params.get("new_browser", True)
 
 
-def _counters(*, ip: str | None):
-    """The counters in the shared cache that apply: (limit, key, rate)."""
+def _counters(*, ip: str | None, known_browser: bool = False):
+    """The counters in the shared cache that apply: (limit, key, rate).
+
+    Every code counts for its network, but a browser that has signed in with the number
+    is never refused by it: the resident at the kiosk or on the village's Wi-Fi whose
+    phone has been here before gets in whatever strangers there have asked for.
+    """
     network = network_of(ip)
-    if network:
+    if network and not known_browser:
         key = f"sms-codes:network:{_digest(network)}"
         yield NETWORK, key, Rate(settings.SMS_CODES_PER_IP_PER_HOUR, 3600, "ip")
     yield CEILING, "sms-codes:all", Rate(settings.SMS_CODES_PER_HOUR_CEILING, 3600, "key")
@@ -191,7 +204,7 @@ def refusal(*, phone: str, ip: str | None, known_browser: bool, now: dt.datetime
             until = recent[rate.amount - 1] + window if rate.amount > 0 else now + window
             refusals.append(Refusal(limit, until))
     stamp = now.timestamp()
-    for limit, key, rate in _counters(ip=ip):
+    for limit, key, rate in _counters(ip=ip, known_browser=known_browser):
         if count_hits(cache, key, rate.seconds, now=stamp) >= rate.amount:
             free = free_at(cache, key, rate.seconds, rate.amount, now=stamp)
             until = dt.datetime.fromtimestamp(math.ceil(free), tz=dt.UTC)

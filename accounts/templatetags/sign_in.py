@@ -1,0 +1,34 @@
+"""What the sign-in pages and the 429 page tell a resident who cannot get in now.
+
+Chapter: docs/trust.md#signing-in.
+"""
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+
+from accounts import sign_in
+from accounts.selectors import list_offices_to_call
+from sms.code_limits import format_until
+
+register = template.Library()
+
+# allauth's limits on pages count per minute (ACCOUNT_RATE_LIMITS), and so does the
+# Retry-After of the site's own (booking/ratelimit.py).
+PAGE_LIMIT_FREES_IN = dt.timedelta(minutes=1)
+
+
+@register.simple_tag(takes_context=True)
+def offices_to_call(context) -> list:
+    """The office of the booking in progress (``next``, or the page itself), else all."""
+    request = context.get("request")
+    if request is None:
+        return []
+    return list_offices_to_call(next_url=sign_in.next_url(request) or request.path)
+
+
+@register.simple_tag
+def page_limit_frees_at() -> str:
+    """When a page stopped by a rate limit can be asked for again: ``08:01``."""
+    return format_until(timezone.now() + PAGE_LIMIT_FREES_IN)
