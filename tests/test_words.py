@@ -3,7 +3,9 @@
 Every main page of each role is rendered in Chinese and in English over the demo office
 (``manage.py demo``: its names, addresses, bookings and ten weeks of history), and its
 visible text is read as a person reads it: Chinese pages use Chinese punctuation (no
-half-width , . : ; ? ! ( ) next to a Chinese character), no page writes a day as
+half-width , . : ; ? ! ( ) next to a Chinese character, and no space after a full-width
+colon, comma or full stop, nor before a full-width bracket: "电话：135…", not "电话： 135…"),
+no page writes a day as
 2026-12-20 in its text, and English pages write dates as English readers do ("Friday 4
 December 2026, 15:15"), never "December 4" or "4 December Friday". A failure names the
 page and quotes the offending text.
@@ -39,6 +41,9 @@ PUNCTUATION = re.escape(HALF_WIDTH)
 # what stands on the mark's other side.
 AFTER_CJK = re.compile(rf"[{CJK}] ?[{PUNCTUATION}] ?(.?)")
 BEFORE_CJK = re.compile(rf"(.?) ?[{PUNCTUATION}] ?[{CJK}]")
+# A space after a full-width mark or before a full-width opening bracket: the mark holds
+# its own space, and a space beside it opens a gap ("电话： 135…", "12月7日 （本周）").
+SPACED_FULL_WIDTH = re.compile(r"[：，。；！？、] +\S|\S +[（「]")
 LATIN = re.compile(r"[A-Za-z]")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 MONTHS = (
@@ -81,7 +86,8 @@ class VisibleText(HTMLParser):
 
     def handle_data(self, data):
         if not self.skipping:
-            self.parts.append(data)
+            # White space as a browser shows it: a line break in the source is a space.
+            self.parts.append(re.sub(r"\s+", " ", data))
 
 
 def visible_text(html: str) -> str:
@@ -101,6 +107,8 @@ def problems(text: str, language: str) -> list[str]:
     for match in ISO_DATE.finditer(text):
         found.append(f"ISO date: …{quote(match, text)}…")
     if language == "zh-hans":
+        for match in SPACED_FULL_WIDTH.finditer(text):
+            found.append(f"space beside full-width punctuation: …{quote(match, text)}…")
         words = NOT_WORDS.sub(" ", text)
         for pattern in (AFTER_CJK, BEFORE_CJK):
             for match in pattern.finditer(words):
@@ -364,6 +372,10 @@ def test_the_reader_checks_catch_what_issue_15_found():
     assert problems("司法所将在 2026-12-20 前邀请居民。", "zh-hans")
     assert problems("Dec. 4, 2026 Friday 15:15", "en")
     assert problems("4 December 2026 Friday 15:15", "en")
+    assert problems("电话： 135 0000 0101", "zh-hans")
+    assert problems("12月7日 （本周）", "zh-hans")
+    assert problems("青石镇司法所， 湖南省", "zh-hans")
     assert not problems("紧急情况请拨打 110。法律援助热线：12348。", "zh-hans")
+    assert not problems("电话：135 0000 0101\n12月7日（本周）", "zh-hans")
     assert not problems("青石镇司法所，湖南省湘潭县 · 09:30 · 10.5 · desk@demo.invalid", "zh-hans")
     assert not problems("Friday 4 December 2026, 15:15 · 4 December 10:30", "en")

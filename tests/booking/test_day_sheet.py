@@ -70,7 +70,7 @@ def two_lawyers(lawyer, office, topic):
 
 
 def section_names(html: str) -> list[str]:
-    return re.findall(r'<h2 id="lawyer-\d+">律师： <span class="nobreak">([^<]+)</span>', html)
+    return re.findall(r'<h2 id="lawyer-\d+">律师：<span class="nobreak">([^<]+)</span>', html)
 
 
 def words(html: str) -> str:
