@@ -5,8 +5,9 @@ Permissions-Policy.
 NUL: no address, query or form field of this site has a use for it, PostgreSQL refuses
 it in text (a database error, so a 500, wherever a view passes it on: a reference in
 the address, a raw POST value) and Django's form fields reject it one by one. Refusing
-it at the door, with 400, covers every view at once. Bodies that are not forms (the SMS
-providers' JSON reports) are checked by their parsers.
+it at the door, with the site's 400 page (booking/views/errors.py's ``refused_request``,
+which reads nothing of the request but its language), covers every view at once. Bodies
+that are not forms (the SMS providers' JSON reports) are checked by their parsers.
 
 The policy allows nothing but this site: no inline script or style (templates use
 classes from static/css/site.css; SVG charts and QR codes use presentation
@@ -18,7 +19,8 @@ Chapter: docs/trust.md#hardening.
 """
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+
+from booking.views.errors import refused_request
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
@@ -68,5 +70,5 @@ class RejectNulMiddleware:
         if not refused and request.method == "POST":
             refused = not getattr(view_func, "reads_body", False) and _has_nul(request.POST)
         if refused:
-            return HttpResponseBadRequest("NUL character in the request.")
+            return refused_request(request)
         return None

@@ -43,7 +43,10 @@ def test_a_stale_link_gets_the_sites_page_not_found_in_chinese_with_the_offices_
     assert "<h1>This page does not exist</h1>" in body or "<h1>页面不存在</h1>" in body
     assert MINE_LINK in body
     phones = body[body.index('class="plain office-phones"') :]
-    assert office.name in phones and '<a href="tel:0731-57860148">0731-5786 0148</a>' in phones
+    assert (
+        office.name in phones
+        and '<a class="nobreak" href="tel:0731-57860148">0731-5786 0148</a>' in phones
+    )
 
 
 @pytest.mark.django_db
@@ -92,6 +95,43 @@ def test_a_request_for_another_host_gets_the_sites_400(client, plain_http, offic
     assert_site_page(body, language="en")
     assert "<h1>The request could not be read</h1>" in body
     assert "nothing was done" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/my/AB12\x00CD34/", None),
+        ("get", "/book/", {"office": "a\x00", "next": "/\x00"}),
+        ("post", "/my/data/withdraw/", {"withdraw-confirm": "a\x00"}),
+    ],
+)
+def test_a_request_with_a_nul_character_gets_the_sites_400_without_the_nul(
+    client, plain_http, django_assert_max_num_queries, method, url, data
+):
+    """Refused at the door (config/security.py) with the site's page, in the visitor's
+    language; the page writes nothing of the request back (the language form's ``next``
+    would carry the NUL) nor who is signed in: the signed-out page with the offices'
+    phones."""
+    office = OfficeFactory(name="青石镇司法所", phone="0731-5786 0148")
+    client.force_login(UserFactory())
+    # The session and the user, read by the sign-in middlewares before any view is
+    # chosen; then the offices' phones.
+    with django_assert_max_num_queries(3):
+        response = getattr(client, method)(url, data)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    body = response.content.decode()
+    assert_site_page(body, language="zh-hans")
+    assert "\x00" not in body and "%00" not in body
+    assert '<input name="next" type="hidden" value="">' in body
+    assert "AB12" not in body and "withdraw" not in body
+    assert (
+        '<a class="nobreak" href="tel:0731-57860148">0731-5786 0148</a>' in body
+        and office.name in body
+    )
+    english = in_english(client).get("/book/", {"office": "a\x00"}).content.decode()
+    assert "<h1>The request could not be read</h1>" in english and "Sign out" not in english
 
 
 @pytest.mark.django_db
@@ -158,7 +198,7 @@ def test_the_500_page_renders_with_the_database_unreachable(
     if heading:
         assert f"<h1>{heading}</h1>" in body
     assert MINE_LINK in body
-    assert '<a href="tel:12348">12348</a>' in body
+    assert '<a class="nobreak" href="tel:12348">12348</a>' in body
     assert "Content-Security-Policy" in response.headers  # through the middleware as ever
 
 

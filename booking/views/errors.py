@@ -9,6 +9,10 @@ language, with a way back: the home page, "my appointments" and the offices' pho
 The 500 page is the template alone, rendered without a request context: whatever broke
 may be the database itself, so nothing on it queries (no context processor, no user, no
 office phone); it names the free legal-aid hotline instead.
+
+A request refused at the door for a NUL character (config/security.py) gets the 400 page
+from ``refused_request``: without the request's context too, as the request itself is what
+cannot be read.
 """
 
 from django.http import (
@@ -23,12 +27,26 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import requires_csrf_token
 
-from booking.web.error_pages import render_error_page
+from booking.web.error_pages import office_phones, render_error_page
 
 
 @requires_csrf_token  # the header's sign-out form needs the token on every page
 def bad_request(request, exception=None, template_name="400.html"):
     return HttpResponseBadRequest(render_error_page(request, template_name))
+
+
+@requires_csrf_token
+def refused_request(request, template_name="400.html"):
+    """The 400 page for a request with NUL in its address or form (config/security.py).
+
+    Nothing of the request is read but its language (cookie, browser): the request
+    context would write the address, NUL and all, into the language form's ``next``, and
+    would load the session and the user for a request no view will see. The page is
+    therefore the signed-out one, with the offices' phones.
+    """
+    with translation.override(translation.get_language_from_request(request)):
+        body = loader.get_template(template_name).render({"office_phones": office_phones()})
+    return HttpResponseBadRequest(body)
 
 
 @requires_csrf_token
