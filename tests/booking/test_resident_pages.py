@@ -93,7 +93,10 @@ def test_the_home_page_shows_who_is_on_duty_today_and_the_way_to_book(client, of
         lawyer=LawyerFactory(offices=[office]), starts_at=NOW, ends_at=NOW + dt.timedelta(days=1)
     )
     page = text(client.get("/"))
-    assert f"{lawyer.user}：09:00–12:00" in page
+    on_duty = (
+        f'<span class="nobreak">{lawyer.user}</span>：<span class="nobreak">09:00–12:00</span>'
+    )
+    assert on_duty in page  # name and hours whole (issue 15.11)
     assert reverse("booking:start") in page
     assert 'href="tel:110"' in page and 'href="tel:12348"' in page
 
@@ -275,7 +278,7 @@ def test_the_privacy_notice_must_be_accepted(signed_in, office, topic, lawyer):
 def test_the_review_shows_the_name_and_the_other_partys_phone(signed_in, office, topic, lawyer):
     data = {**chosen(local(MONDAY, 9)), **DETAILS, "step": "review"}
     page = text(signed_in.post(details_url(office, topic), data))
-    assert "<dd>李四</dd>" in page
+    assert '<dd><span class="nobreak">李四</span></dd>' in page
     assert "0731 8765 4321" in page
     assert 'name="opposing_party_phone" value="0731-8765 4321"' in page  # travels along
 
