@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import phonenumbers
 from allauth.account import app_settings
 from allauth.account.adapter import get_adapter
-from allauth.account.stages import LoginByCodeStage, LoginStageController
+from allauth.account.stages import LoginByCodeStage, LoginStageController, PhoneVerificationStage
 from allauth.account.utils import get_next_redirect_url
 from django.http import HttpRequest
 from django.urls import reverse
@@ -102,6 +102,11 @@ def forget(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
 
 
+def has_something_to_keep(request: HttpRequest) -> bool:
+    """Whether a sign-in is in progress here, or the request names where it goes on to."""
+    return bool(_kept(request) or requested_next(request))
+
+
 def with_next(url: str, next_url: str) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
@@ -111,16 +116,21 @@ def start_again_url(request: HttpRequest) -> str:
     return with_next(reverse("account_login"), next_url(request))
 
 
-def code_is_pending(request: HttpRequest) -> bool:
-    """Whether the session holds a sign-in code that can still be entered.
+def code_is_pending(request: HttpRequest, *, sign_up: bool = False) -> bool:
+    """Whether the session holds a code that can still be entered: a sign-in's (allauth's
+    stage ``login_by_code``) or, with ``sign_up``, a sign-up's (``verify_phone``).
 
     One that has expired is forgotten here: allauth would otherwise send the sign-in
     page on to the code page again, which would send it back.
     """
-    stage = LoginStageController.enter(request, LoginByCodeStage.key)
+    if sign_up:
+        key, timeout = PhoneVerificationStage.key, app_settings.PHONE_VERIFICATION_TIMEOUT
+    else:
+        key, timeout = LoginByCodeStage.key, app_settings.LOGIN_BY_CODE_TIMEOUT
+    stage = LoginStageController.enter(request, key)
     if stage is None:
         return False
-    if time.time() - stage.state.get("at", 0) <= app_settings.LOGIN_BY_CODE_TIMEOUT:
+    if time.time() - stage.state.get("at", 0) <= timeout:
         return True
     stage.abort()
     return False

@@ -1,6 +1,7 @@
-"""allauth's sign-in and code pages, keeping the sign-in in progress (accounts/sign_in.py).
+"""allauth's sign-in page and code pages (sign-in and sign-up), keeping the sign-in in
+progress (accounts/sign_in.py).
 
-Routed ahead of allauth's own, at the same paths and names (accounts/urls.py). They only
+Routed instead of allauth's own, at the same paths and names (accounts/urls.py). They only
 change where allauth would lose the resident's way: an expired code, a code typed
 wrongly too often, a page reloaded, a new code; what allauth does otherwise is its own.
 """
@@ -8,6 +9,7 @@ wrongly too often, a page reloaded, a new code; what allauth does otherwise is i
 from allauth.account import app_settings
 from allauth.account.views import ConfirmLoginCodeView as AllauthConfirmLoginCodeView
 from allauth.account.views import LoginView as AllauthLoginView
+from allauth.account.views import verify_phone as allauth_verify_phone
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -27,6 +29,16 @@ def _hidden_next(next_url: str) -> str:
     return format_html('<input type="hidden" name="next" value="{}">', next_url) if next_url else ""
 
 
+def _start_again(request, *, timeout: int) -> HttpResponseRedirect:
+    """The code expired or the sign-in ended: the sign-in page, saying so."""
+    if sign_in.kept_phone(request):
+        message = str(CODE_EXPIRED) % {"minutes": timeout // 60}
+    else:
+        message = str(CODE_PAGE_LEFT)
+    messages.error(request, message)
+    return HttpResponseRedirect(sign_in.start_again(request))
+
+
 class LoginView(AllauthLoginView):
     """allauth's sign-in page, the number filled in when a sign-in starts again."""
 
@@ -42,19 +54,13 @@ class ConfirmLoginCodeView(AllauthConfirmLoginCodeView):
     """allauth's code page; its dead ends lead back to the sign-in with number and next."""
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated and not sign_in.code_is_pending(request):
-            return self._start_again(request)
-        return super().dispatch(request, *args, **kwargs)
-
-    def _start_again(self, request):
-        """The code expired or the sign-in ended (allauth forgets it on its next look)."""
-        if sign_in.kept_phone(request):
-            minutes = app_settings.LOGIN_BY_CODE_TIMEOUT // 60
-            message = CODE_EXPIRED % {"minutes": minutes}
-        else:
-            message = CODE_PAGE_LEFT
-        messages.error(request, message)
-        return HttpResponseRedirect(sign_in.start_again(request))
+        if (
+            not request.user.is_authenticated
+            and not sign_in.code_is_pending(request)
+            and sign_in.has_something_to_keep(request)
+        ):
+            return _start_again(request, timeout=app_settings.LOGIN_BY_CODE_TIMEOUT)
+        return super().dispatch(request, *args, **kwargs)  # allauth's, with nothing to keep
 
     def get_next_url(self):
         return sign_in.next_url(self.request)
@@ -91,6 +97,24 @@ class ConfirmLoginCodeView(AllauthConfirmLoginCodeView):
             }
         )
         return context
+
+
+def verify_phone(request):
+    """allauth's page for the code of a sign-up; its dead ends, as the sign-in's above.
+
+    A signed-in user confirming a new number is allauth's alone.
+    """
+    if request.user.is_authenticated:
+        return allauth_verify_phone(request)
+    if not sign_in.code_is_pending(request, sign_up=True) and sign_in.has_something_to_keep(
+        request
+    ):
+        return _start_again(request, timeout=app_settings.PHONE_VERIFICATION_TIMEOUT)
+    response = allauth_verify_phone(request)
+    if isinstance(response, HttpResponseRedirect) and response.url == reverse("account_login"):
+        # The code's tries are used up (allauth has said so).
+        return HttpResponseRedirect(sign_in.start_again(request))
+    return response
 
 
 login = LoginView.as_view()

@@ -14,9 +14,8 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Ahead of allauth's: its sign-in and code pages, keeping the sign-in in progress.
+    # allauth's pages; its sign-in and code pages ours, keeping the sign-in in progress.
     path("accounts/", include("accounts.urls")),
-    path("accounts/", include("allauth.urls")),
     # No CSRF token: public pages are cached for everyone (booking/pagecache.py), and
     # choosing a language is harmless to forge.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),

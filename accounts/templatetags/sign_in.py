@@ -6,6 +6,7 @@ Chapter: docs/trust.md#signing-in.
 import datetime as dt
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import sign_in
@@ -26,6 +27,14 @@ def offices_to_call(context) -> list:
     if request is None:
         return []
     return list_offices_to_call(next_url=sign_in.next_url(request) or request.path)
+
+
+@register.simple_tag(takes_context=True)
+def with_sign_in_next(context, url_name: str) -> str:
+    """The address of ``url_name``, on the way to where the sign-in goes on to."""
+    request = context.get("request")
+    next_url = sign_in.next_url(request) if request is not None else ""
+    return sign_in.with_next(reverse(url_name), next_url)
 
 
 @register.simple_tag

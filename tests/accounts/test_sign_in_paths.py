@@ -91,6 +91,10 @@ def form_action(page) -> str:
     return re.search(r'<form class="stack" method="post" action="([^"]*)"', text(page)).group(1)
 
 
+def wrong_code(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
 def assert_starts_again_on_the_sign_in_page(client: Client, response, message: str) -> None:
     """Back on the sign-in page, saying why, the number filled in, the way on kept."""
     assert response.status_code == HTTPStatus.FOUND
@@ -361,3 +365,48 @@ def test_a_phone_that_signed_in_before_is_not_refused_by_its_networks_limit(
 
     assert ask_for_code(phone).status_code == HTTPStatus.FOUND
     assert len(codes_sent_to(NUMBER)) == 2
+
+
+SIGNUP = "/accounts/signup/"
+VERIFY_PHONE = "/accounts/phone/verify/"
+
+
+def sign_up(client: Client):
+    """The sign-up form, reached on the way to a booking."""
+    return post(client, f"{SIGNUP}?{urlencode({'next': WANTED})}", {"phone": TYPED, "next": WANTED})
+
+
+def test_a_sign_ups_expired_code_leads_back_with_the_number_and_the_booking(offices, clock):
+    client = browser()
+    assert sign_up(client).url == VERIFY_PHONE
+    [code] = codes_sent_to(NUMBER)
+    page = get(client, VERIFY_PHONE)
+    assert form_action(page) == f"{VERIFY_PHONE}?{urlencode({'next': WANTED})}"
+    clock.shift(ELEVEN_MINUTES)
+
+    response = post(client, VERIFY_PHONE, {"action": "verify", "code": code})
+
+    assert_starts_again_on_the_sign_in_page(client, response, str(CODE_EXPIRED) % {"minutes": 10})
+    assert signed_in_user(client) is None
+
+
+def test_a_sign_ups_code_typed_wrongly_three_times_leads_back_the_same_way(offices):
+    client = browser()
+    sign_up(client)
+    [code] = codes_sent_to(NUMBER)
+    for _ in range(2):
+        post(client, VERIFY_PHONE, {"action": "verify", "code": wrong_code(code)})
+
+    response = post(client, VERIFY_PHONE, {"action": "verify", "code": wrong_code(code)})
+
+    assert_starts_again_on_the_sign_in_page(client, response, str(CODE_TRIES_USED))
+
+
+def test_a_sign_up_with_the_right_code_goes_on_to_the_booking(offices):
+    client = browser()
+    sign_up(client)
+
+    response = post(client, VERIFY_PHONE, {"action": "verify", "code": codes_sent_to(NUMBER)[-1]})
+
+    assert response.url == WANTED
+    assert signed_in_user(client) == confirmed_account(NUMBER)

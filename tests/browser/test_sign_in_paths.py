@@ -5,7 +5,8 @@ tab reloaded, the code left until it has expired, then the right code; the page 
 the code has expired, keeps the number, and a new code leads to the booking they were
 making. With JavaScript: three wrong codes, then a network that has asked for too many
 codes; the page says until when and gives the office's phone. Every page of the way fits
-the phone's width, passes axe and asks nothing from another host.
+the phone's width (the limit's page at 200 % zoom too), asks nothing from another host
+and, with JavaScript, passes axe.
 """
 
 import datetime as dt
@@ -18,7 +19,7 @@ from playwright.sync_api import Page
 from accounts.adapter import CODE_TRIES_USED
 from accounts.views import CODE_EXPIRED
 from tests.browser.test_booking import choose_tuesday_at, click
-from tests.browser.test_home import assert_fits
+from tests.browser.test_home import PHONE_AT_200, assert_fits
 from tests.browser.test_sign_in import code_sent_to, serious_axe_violations
 from tests.conftest import NOW
 
@@ -101,7 +102,7 @@ def test_an_expired_code_keeps_the_number_and_the_booking_without_javascript(
 
 
 def test_wrong_codes_and_a_limit_say_until_when_and_give_the_offices_phone(
-    page, live_server, request_log, clock, lawyer, office, settings
+    page, new_page, live_server, request_log, clock, lawyer, office, settings
 ):
     go_to_sign_in_from_a_booking(page, live_server, office)
     page.fill("#id_phone", TYPED)
@@ -131,3 +132,8 @@ def test_wrong_codes_and_a_limit_say_until_when_and_give_the_offices_phone(
     assert page.locator(".call-office a[href^='tel:']").count() == 1
     assert page.input_value("#id_phone") == TYPED
     assert "/details/" in page.get_attribute("#phone-sign-in input[name=next]", "value")
+    # At 200 % zoom too, the office's phone included.
+    zoomed = new_page(**PHONE_AT_200)
+    zoomed.goto(page.url)
+    assert zoomed.locator(".call-office a[href^='tel:']").is_visible()
+    assert_fits(zoomed, 180)
