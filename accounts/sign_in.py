@@ -80,9 +80,14 @@ def start_again(request: HttpRequest) -> str:
 
 
 def phone_to_fill_in(request: HttpRequest) -> str:
-    """The number for the sign-in page to fill in: only when a sign-in starts again, not
-    for one that chose another number."""
-    return kept_phone(request) if _kept(request).get("again") else ""
+    """The number for the sign-in page to fill in, once: only on the page a sign-in
+    starts again on, not for one that chose another number, nor for whoever uses the
+    browser next (a kiosk at the office)."""
+    kept = _kept(request)
+    if not kept.get("again"):
+        return ""
+    request.session[SESSION_KEY] = {**kept, "again": False}
+    return kept_phone(request)
 
 
 def remember(request: HttpRequest, *, phone: str, new_sign_in: bool) -> None:

@@ -125,6 +125,17 @@ def test_the_right_code_entered_too_late_leads_back_with_the_reason(offices, clo
     assert signed_in_user(client) == confirmed_account(NUMBER)
 
 
+def test_the_number_is_filled_in_once_not_for_whoever_comes_next(offices, clock):
+    """A kiosk: the resident who walked away leaves no number on the next sign-in page."""
+    UserFactory(phone=NUMBER)
+    client = browser()
+    code_page = ask_for_code(client).url
+    clock.shift(ELEVEN_MINUTES)
+    assert login_value(followed(client, get(client, code_page))) == TYPED
+
+    assert login_value(get(client, LOGIN)) == ""
+
+
 def test_a_code_page_reloaded_after_the_code_expired_says_so(offices, clock):
     UserFactory(phone=NUMBER)
     client = browser()
