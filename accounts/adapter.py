@@ -18,7 +18,9 @@ a number is registered, so that a refused number gets the same answer, on the fo
 whether it has an account or not; tells them whether this browser has signed in with
 the number before (``KNOWN_BROWSER_COOKIE``, set at each resident's sign-in), which is
 what keeps strangers from using up a resident's codes; puts refusals in the security log;
-and words allauth's own limits so that they say until when and what else to do.
+words allauth's own limits so that they say until when and what else to do; and keeps,
+with each code that goes, the number and the ``next`` of the sign-in in progress
+(accounts/sign_in.py).
 
 Known limits: the pages look the same for a staff member's number, which gets no code,
 and for a resident's, but a staff number never reaches the limits per number, which

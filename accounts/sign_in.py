@@ -15,8 +15,10 @@ sign-in.
 Known limits: a resent code restarts allauth's clocks (``restart_code_clock``), so a
 sign-in with resends lasts at most ``1 + LOGIN_BY_CODE_MAX_RESEND_COUNT`` times
 ``LOGIN_TIMEOUT`` (45 minutes), within the pending account's hour
-(accounts/services.py, ``PENDING_FOR``). ``next`` is kept only when it points to this
-site (allauth's ``is_safe_url``, Django's ``url_has_allowed_host_and_scheme``).
+(accounts/services.py, ``PENDING_FOR``); a sign-up's resent code is still counted from
+the first (allauth's phone verification, whose view is a function here). ``next`` is
+kept only when it points to this site (allauth's ``is_safe_url``, Django's
+``url_has_allowed_host_and_scheme``).
 
 Chapter: docs/trust.md#signing-in.
 """
