@@ -15,9 +15,9 @@ sign-in.
 Known limits: a resent code restarts allauth's clocks (``restart_code_clock``), so a
 sign-in with resends lasts at most ``1 + LOGIN_BY_CODE_MAX_RESEND_COUNT`` times
 ``LOGIN_TIMEOUT`` (45 minutes), within the pending account's hour
-(accounts/services.py, ``PENDING_FOR``); a sign-up's resent code is still counted from
-the first (allauth's phone verification, whose view is a function here). ``next`` is
-kept only when it points to this site (allauth's ``is_safe_url``, Django's
+(accounts/services.py, ``PENDING_FOR``); it reaches into allauth's stages and code
+processes, which allauth may change between versions (the tests walk every path).
+``next`` is kept only when it points to this site (allauth's ``is_safe_url``, Django's
 ``url_has_allowed_host_and_scheme``).
 
 Chapter: docs/trust.md#signing-in.
@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import phonenumbers
 from allauth.account import app_settings
 from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.phone_verification import PhoneVerificationStageProcess
 from allauth.account.stages import LoginByCodeStage, LoginStageController, PhoneVerificationStage
 from allauth.account.utils import get_next_redirect_url
 from django.http import HttpRequest
@@ -123,6 +124,17 @@ def start_again_url(request: HttpRequest) -> str:
     return with_next(reverse("account_login"), next_url(request))
 
 
+def _stage(request: HttpRequest, *, sign_up: bool):
+    key = PhoneVerificationStage.key if sign_up else LoginByCodeStage.key
+    return LoginStageController.enter(request, key)
+
+
+def codes_resent(request: HttpRequest, *, sign_up: bool) -> int:
+    """How many new codes the pending sign-in or sign-up has had."""
+    stage = _stage(request, sign_up=sign_up)
+    return stage.state.get("resend_count", 0) if stage is not None else 0
+
+
 def code_is_pending(request: HttpRequest, *, sign_up: bool = False) -> bool:
     """Whether the session holds a code that can still be entered: a sign-in's (allauth's
     stage ``login_by_code``) or, with ``sign_up``, a sign-up's (``verify_phone``).
@@ -130,11 +142,10 @@ def code_is_pending(request: HttpRequest, *, sign_up: bool = False) -> bool:
     One that has expired is forgotten here: allauth would otherwise send the sign-in
     page on to the code page again, which would send it back.
     """
-    if sign_up:
-        key, timeout = PhoneVerificationStage.key, app_settings.PHONE_VERIFICATION_TIMEOUT
-    else:
-        key, timeout = LoginByCodeStage.key, app_settings.LOGIN_BY_CODE_TIMEOUT
-    stage = LoginStageController.enter(request, key)
+    timeout = (
+        app_settings.PHONE_VERIFICATION_TIMEOUT if sign_up else app_settings.LOGIN_BY_CODE_TIMEOUT
+    )
+    stage = _stage(request, sign_up=sign_up)
     if stage is None:
         return False
     if time.time() - stage.state.get("at", 0) <= timeout:
@@ -152,3 +163,11 @@ def restart_code_clock(stage) -> None:
     now = time.time()
     stage.state["at"] = now
     stage.login.initiated_at = now
+
+
+def restart_sign_up_code_clock(request: HttpRequest) -> None:
+    """As ``restart_code_clock``, for the code of a sign-up, whose view keeps no stage."""
+    stage = _stage(request, sign_up=True)
+    if stage is not None:
+        restart_code_clock(stage)
+        PhoneVerificationStageProcess(stage).persist()

@@ -110,7 +110,10 @@ def verify_phone(request):
         request
     ):
         return _start_again(request, timeout=app_settings.PHONE_VERIFICATION_TIMEOUT)
+    resent = sign_in.codes_resent(request, sign_up=True)
     response = allauth_verify_phone(request)
+    if sign_in.codes_resent(request, sign_up=True) > resent:
+        sign_in.restart_sign_up_code_clock(request)
     if isinstance(response, HttpResponseRedirect) and response.url == reverse("account_login"):
         # The code's tries are used up (allauth has said so).
         return HttpResponseRedirect(sign_in.start_again(request))

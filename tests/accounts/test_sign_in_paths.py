@@ -421,3 +421,18 @@ def test_a_sign_up_with_the_right_code_goes_on_to_the_booking(offices):
 
     assert response.url == WANTED
     assert signed_in_user(client) == confirmed_account(NUMBER)
+
+
+def test_a_sign_ups_new_code_lives_its_ten_minutes_from_when_it_was_sent(offices, clock):
+    client = browser()
+    sign_up(client)
+    clock.shift(dt.timedelta(minutes=9))
+    post(client, VERIFY_PHONE, {"action": "resend", "next": WANTED})
+    new_code = codes_sent_to(NUMBER)[-1]
+    assert len(codes_sent_to(NUMBER)) == 2
+    clock.shift(dt.timedelta(minutes=8))
+
+    response = post(client, VERIFY_PHONE, {"action": "verify", "code": new_code})
+
+    assert response.url == WANTED
+    assert signed_in_user(client) == confirmed_account(NUMBER)
