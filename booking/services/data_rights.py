@@ -230,8 +230,7 @@ def text_words(message: Message, *, now: datetime) -> str:
     A text still queued that the worker will skip when its time comes (its appointment
     cancelled or moved since, or reminders switched off: sms/services.py
     ``skip_reason``, the worker's own rule) is worded as not sent already, with the
-    reason. ``message.appointment`` is read with
-    its office and resident.
+    reason. ``message.appointment`` is read with its office and resident.
     """
     row = {name: getattr(message, name) for name in sms_selectors.COLUMNS}
     appointment = message.appointment
@@ -241,7 +240,7 @@ def text_words(message: Message, *, now: datetime) -> str:
             row |= {"status": MessageStatus.SKIPPED, "error": reason}
     tz = appointment.office.tz if appointment is not None else timezone.get_current_timezone()
     state = sms_selectors.describe(row, now=now, tz=tz)
-    own = RESIDENT_REASONS.get(state.reason)
+    own = RESIDENT_REASONS.get(state.reason) if state.reason is not None else None
     if row["status"] == MessageStatus.SKIPPED and row["error"] == SKIP_CODE_EXPIRED:
         own = CODE_EXPIRED
     if own is None:
