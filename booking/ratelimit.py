@@ -22,7 +22,9 @@ X-Forwarded-For behind a proxy), an IPv6 address counted as its /64 network
 one attacker gets whole.
 
 A request over a limit gets the 429 page with Retry-After, and the view does not run:
-nothing is written. Known limits: the database cache increments by read and write, so
+nothing is written. Both say when the window that refused frees again (``free_at``): a
+resident stopped by the ten-minute booking window is told the time it frees, not "a
+minute". Known limits: the database cache increments by read and write, so
 requests racing in different processes may each be let through on the last count; and
 it drops entries beyond its ``MAX_ENTRIES`` (``CACHE_MAX_ENTRIES``, 20,000), counts
 included.
@@ -30,7 +32,9 @@ included.
 Chapter: docs/trust.md#rate-limits.
 """
 
+import datetime as dt
 import hashlib
+import math
 import time
 from functools import wraps
 
@@ -86,14 +90,24 @@ def within_limit(request, action: str, *, key: str | None = None) -> bool:
         digest = hashlib.sha256(who.encode()).hexdigest()[:32]
         counter = f"{action}:{rate.per}:{digest}"
         if count_hits(cache, counter, rate.seconds, now=now) >= rate.amount:
+            # For too_many(): when this window lets the request in again.
+            request.limit_frees_at = free_at(cache, counter, rate.seconds, rate.amount, now=now)
             return False
         add_hit(cache, counter, rate.seconds, now=now)
     return True
 
 
 def too_many(request):
-    response = render(request, "429.html", status=429)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    """The 429 page; it names the time the refusing window frees, when within_limit
+    found it (else, for allauth's limits per minute, a minute from now)."""
+    frees_at = getattr(request, "limit_frees_at", None)
+    context = {}
+    retry_after = RETRY_AFTER_SECONDS
+    if frees_at is not None:
+        retry_after = max(1, math.ceil(frees_at - time.time()))
+        context["limit_frees_at"] = dt.datetime.fromtimestamp(frees_at, tz=dt.UTC)
+    response = render(request, "429.html", context, status=429)
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 

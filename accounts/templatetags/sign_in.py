@@ -15,8 +15,8 @@ from sms.code_limits import format_until
 
 register = template.Library()
 
-# allauth's limits on pages count per minute (ACCOUNT_RATE_LIMITS), and so does the
-# Retry-After of the site's own (booking/ratelimit.py).
+# allauth's limits on pages count per minute (ACCOUNT_RATE_LIMITS); the site's own
+# (booking/ratelimit.py) say when their window frees.
 PAGE_LIMIT_FREES_IN = dt.timedelta(minutes=1)
 
 
@@ -38,6 +38,8 @@ def with_sign_in_next(context, url_name: str) -> str:
 
 
 @register.simple_tag
-def page_limit_frees_at() -> str:
-    """When a page stopped by a rate limit can be asked for again: ``08:01``."""
-    return format_until(timezone.now() + PAGE_LIMIT_FREES_IN)
+def page_limit_frees_at(at: dt.datetime | None = None) -> str:
+    """When a page stopped by a rate limit can be asked for again: ``08:01``. ``at`` is
+    the site's own limit's time (booking/ratelimit.py ``too_many``); allauth's free in a
+    minute."""
+    return format_until(at or timezone.now() + PAGE_LIMIT_FREES_IN)

@@ -339,7 +339,7 @@ def test_a_page_stopped_by_allauths_limit_says_until_when_and_whom_to_call(offic
     response = ask_for_code(client, number="0731-84123456")
 
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert "You can try again after 08:01." in text(response)
+    assert "您可以在 08:01 之后再试。" in text(response)
     assert office_phones(response) == ["0731-84123456"]
 
 

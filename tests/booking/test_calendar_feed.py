@@ -792,7 +792,7 @@ def test_wrong_guesses_from_one_address_are_refused_for_that_address_only(client
 
     refused = guess(client, feed, GUESSER, 30)
     assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert refused["Retry-After"] == "60"
+    assert 3600 <= int(refused["Retry-After"]) <= 3960  # when the hour's window frees
     unknown_key = client.get("/calendar/nokey/nosecret.ics", REMOTE_ADDR=GUESSER)
     assert unknown_key.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert guess(client, feed, ELSEWHERE, 31).status_code == HTTPStatus.NOT_FOUND

@@ -4,9 +4,11 @@ Rates come from settings (``RATE_LIMITS``), lowered here so that a test reaches
 them in a few requests. Over the limit: HTTP 429 with Retry-After, nothing written.
 """
 
+import datetime as dt
 from http import HTTPStatus
 
 import pytest
+from django.utils import timezone
 
 from booking.models import Appointment
 from booking.services.calendar import get_or_create_feed
@@ -46,8 +48,14 @@ def test_one_account_can_post_only_so_many_bookings(client, lawyer, limits):
     refused = post_booking(client, lawyer, 11)
 
     assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert refused["Retry-After"] == "60"
-    assert "请稍等" in refused.content.decode()
+    # The window is ten minutes (counted in counters of a minute, so it frees within
+    # eleven): the page and Retry-After say when it frees, not "wait a minute".
+    retry_after = int(refused["Retry-After"])
+    assert 600 <= retry_after <= 660
+    frees = timezone.localtime(NOW) + dt.timedelta(seconds=retry_after)
+    page = refused.content.decode()
+    assert f"您可以在 {frees:%H:%M} 之后再试。" in page
+    assert "请稍等一分钟" not in page
     assert Appointment.objects.count() == 2  # nothing written by the refused one
     # Looking at the form is not limited.
     office, topic = lawyer.offices.get(), lawyer.topics.get()
