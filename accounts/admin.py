@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts import security
 from accounts.admin_labels import NamedInputsMixin
 from accounts.models import OFFICE_ROLES, Role, SecurityEvent, User
 from accounts.office_boundaries import record_credentials_refused, works_for_another_office
@@ -213,13 +214,18 @@ class SecurityEventAdmin(admin.ModelAdmin):
     """The security log (accounts/security.py), read-only: superusers read all of it, an
     office admin the events about their own office's staff and lawyers."""
 
-    list_display = ["at", "kind", "identifier", "user", "ip", "details"]
+    list_display = ["at", "kind", "identifier", "user", "ip", "described"]
     list_filter = ["kind"]
     date_hierarchy = "at"
     list_select_related = ["user"]
     search_fields = ["identifier", "ip", "details"]
-    fields = ["at", "kind", "identifier", "user", "ip", "details"]
+    fields = ["at", "kind", "identifier", "user", "ip", "described"]
     readonly_fields = fields
+
+    @admin.display(description=_("details"))
+    def described(self, event):
+        # In the reader's language, with local times (the stored form is for operators).
+        return security.describe(event)
 
     def _reads_the_log(self, request) -> bool:
         user = request.user

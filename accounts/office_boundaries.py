@@ -11,7 +11,7 @@ take bookings) likewise. What the office admin tried is kept in the security log
 from django.db.models import Q
 
 from accounts.models import SecurityEvent, SecurityEventKind, User
-from accounts.security import record_event
+from accounts.security import CREDENTIALS_REFUSED_DETAILS, record_event
 
 
 def works_for_another_office(*, user_id: int, office_id: int | None) -> bool:
@@ -37,5 +37,7 @@ def record_credentials_refused(*, request, target: User, what: str) -> SecurityE
         request=request,
         user=target,
         identifier=target.email or "",
-        details=f"{what}: by user #{actor.pk} of office #{actor.office_id}",
+        details=CREDENTIALS_REFUSED_DETAILS.format(
+            what=what, actor=actor.pk, office=actor.office_id
+        ),
     )

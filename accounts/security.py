@@ -95,6 +95,55 @@ def client_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
+# The details of the events an office admin reads (their own staff's sign-ins and the
+# changes refused to another office's admin), written in these stable forms (English, for
+# operators and the log line) and read back by ``describe`` into the reader's language.
+BAD_SIGN_IN_DETAILS = "wrong password {failures} of {limit}"
+REFUSED_WHILE_LOCKED_DETAILS = "refused unchecked: locked until {until}"
+LOCKED_AFTER_DETAILS = "after {failures} wrong passwords, until {until}"
+CREDENTIALS_REFUSED_DETAILS = "{what}: by user #{actor} of office #{office}"
+_DESCRIPTIONS = {
+    BAD_SIGN_IN_DETAILS: _("Wrong password, %(failures)s of the %(limit)s allowed."),
+    REFUSED_WHILE_LOCKED_DETAILS: _(
+        "Refused without checking the password: locked until %(until)s."
+    ),
+    LOCKED_AFTER_DETAILS: _("Locked after %(failures)s wrong passwords, until %(until)s."),
+    CREDENTIALS_REFUSED_DETAILS: _(
+        "Change of the %(what)s refused: asked by account no. %(actor)s of office no. %(office)s."
+    ),
+}
+_WHAT = {"account": _("account"), "password": _("password")}
+
+
+def _pattern(form: str) -> re.Pattern[str]:
+    fields = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(form))
+    return re.compile(f"^{fields}$")
+
+
+_PATTERNS = [(_pattern(form), words) for form, words in _DESCRIPTIONS.items()]
+
+
+def describe(event: SecurityEvent) -> str:
+    """The event's details in the reader's language (local times, "12月7日 08:30"), or as
+    stored when they are not of a form above."""
+    for pattern, words in _PATTERNS:
+        found = pattern.match(event.details)
+        if found is None:
+            continue
+        values: dict[str, object] = dict(found.groupdict())
+        if "until" in values:
+            try:
+                until = datetime.fromisoformat(str(values["until"]))
+            except ValueError:
+                return event.details
+            local = timezone.localtime(until)
+            values["until"] = f"{date_format(local.date(), 'MONTH_DAY_FORMAT')} {local:%H:%M}"
+        if "what" in values:
+            values["what"] = _WHAT.get(str(values["what"]), values["what"])
+        return str(words) % values
+    return event.details
+
+
 def record_event(
     *,
     kind: SecurityEventKind,
@@ -201,7 +250,7 @@ def begin_password_attempt(*, request: HttpRequest, login: str) -> PasswordAttem
             user=user,
             identifier=login,
             ip=ip,
-            details=f"refused unchecked: locked until {locked_until.isoformat()}",
+            details=REFUSED_WHILE_LOCKED_DETAILS.format(until=locked_until.isoformat()),
             at=now,
         )
         raise SignInLocked(locked_until)
@@ -231,7 +280,7 @@ def password_refused(attempt: PasswordAttempt) -> None:
         user=attempt.user,
         identifier=attempt.login,
         ip=attempt.ip,
-        details=f"wrong password {attempt.failures} of {limit}",
+        details=BAD_SIGN_IN_DETAILS.format(failures=attempt.failures, limit=limit),
         at=at,
     )
     if attempt.locks:
@@ -241,7 +290,7 @@ def password_refused(attempt: PasswordAttempt) -> None:
             user=attempt.user,
             identifier=attempt.login,
             ip=attempt.ip,
-            details=f"after {attempt.failures} wrong passwords, until {until.isoformat()}",
+            details=LOCKED_AFTER_DETAILS.format(failures=attempt.failures, until=until.isoformat()),
             at=at,
         )
 

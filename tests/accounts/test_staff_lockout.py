@@ -343,3 +343,22 @@ def test_twelve_parallel_guesses_get_five_tries_and_no_more():
     checked = SecurityEvent.objects.filter(details__startswith="wrong password")
     assert checked.count() == 5
     assert SecurityEvent.objects.filter(kind=SecurityEventKind.ACCOUNT_LOCKED).count() == 1
+
+
+def test_the_office_admin_reads_what_happened_in_their_language_with_local_times(
+    clock, clerk, office
+):
+    """Issue 15.13: the details an office admin reads are words of the page's language,
+    not the operators' English with ISO times."""
+    for _ in range(5):
+        sign_in(Client(), ADDRESS, WRONG)
+    head = staff("head@example.org", office=office, is_staff=True)
+    head.role = Role.OFFICE_ADMIN
+    head.save(update_fields=["role"])
+
+    body = _listing(head)
+
+    until = (NOW + dt.timedelta(minutes=30)).strftime("%H:%M")
+    assert "密码错误，允许5次，这是第1次。" in body
+    assert f"密码错误5次后锁定，到12月7日 {until}。" in body
+    assert "wrong password" not in body and "T08:" not in body
