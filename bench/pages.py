@@ -35,10 +35,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
+from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
+from accounts.models import User
 from bench.slots import MAIN
 from bench.urls import BARE_BODY
+from booking.management.commands.demo import BOOKS_FIRST
 from booking.management.commands.demo import OFFICE as DEMO_OFFICE
 from booking.models import Office, Topic
 from booking.selectors import list_free_slots
@@ -82,6 +85,8 @@ class Data:
     large: Office | None
     large_topic: Topic | None
     large_slots: int
+    # The Cookie header of a real session of the demo resident who can book (signed in).
+    resident_cookie: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Page:
     min_share: float | None = None  # the aim, as a share of the bare view's rate
     # "?uncached=1": pages.lua then makes every request's address new, missing the cache.
     query: str = ""
+    # Requested with the resident's session cookie: the page as the person who books sees it.
+    signed_in: bool = False
 
 
 PAGES = [
@@ -114,6 +121,23 @@ PAGES = [
         "slot page, larger office",
         "booking:slots",
         lambda data: data.large and {"office": data.large.slug, "topic": data.large_topic.code},
+    ),
+    # Issue 16: a resident signs in before choosing a time, so these are the pages of the
+    # person who books; the aims are issue 16's.
+    Page("home page, signed in", "booking:home", min_share=MIN_SHARE, signed_in=True),
+    Page(
+        "slot page, demo office, signed in",
+        "booking:slots",
+        lambda data: {"office": data.demo.slug, "topic": data.demo_topic.code},
+        min_share=MIN_SHARE,
+        signed_in=True,
+    ),
+    Page(
+        "slot page, larger office, signed in",
+        "booking:slots",
+        lambda data: data.large and {"office": data.large.slug, "topic": data.large_topic.code},
+        min_share=MIN_SHARE,
+        signed_in=True,
     ),
 ]
 
@@ -152,10 +176,20 @@ def prepare() -> Data:
     demo_topic, demo_slots = most_free_slots(demo)
     large = Office.objects.filter(slug=LARGE_SLUG).first()
     large_topic, large_slots = most_free_slots(large) if large else (None, 0)
+    cookie = resident_session_cookie(User.objects.get(phone=BOOKS_FIRST))
     # The server's processes have their own connections; on SQLite an idle one here
     # would only hold the file open.
     connections.close_all()
-    return Data(demo, demo_topic, demo_slots, large, large_topic, large_slots)
+    return Data(demo, demo_topic, demo_slots, large, large_topic, large_slots, cookie)
+
+
+def resident_session_cookie(resident: User) -> str:
+    """A real session of ``resident`` in the site's session store, as its Cookie header:
+    what a browser sends after the sign-in by code."""
+    client = Client()
+    client.force_login(resident)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}"
 
 
 def free_port() -> int:
@@ -281,20 +315,23 @@ class Measured:
         )
 
 
-def measure_urls(port: int, paths: list[str]) -> list[Measured]:
+Target = tuple[str, dict[str, str]]  # a path and the headers it is requested with
+
+
+def measure_urls(port: int, targets: list[Target]) -> list[Measured]:
     """Each URL's first answer and a warm-up, then rounds in which each takes its turn.
 
     Taking turns spreads a change in the machine's load (the client and server share it
     with whatever else runs) over every URL instead of one.
     """
-    answers = [fetch(port, path) for path in paths]
-    for path in paths:
-        wrk(port, path, WARMUP_SECONDS)
-    rounds: list[list[Load]] = [[] for _ in paths]
+    answers = [fetch(port, path, headers) for path, headers in targets]
+    for path, headers in targets:
+        wrk(port, path, WARMUP_SECONDS, headers)
+    rounds: list[list[Load]] = [[] for _ in targets]
     for number in range(ROUNDS):
         print(f"bench: pages under gunicorn, round {number + 1} of {ROUNDS}…", file=sys.stderr)
-        for path, loads in zip(paths, rounds, strict=True):
-            loads.append(wrk(port, path, ROUND_SECONDS))
+        for (path, headers), loads in zip(targets, rounds, strict=True):
+            loads.append(wrk(port, path, ROUND_SECONDS, headers))
     return [
         Measured(status, len(body), tuple(loads))
         for (status, body), loads in zip(answers, rounds, strict=True)
@@ -323,11 +360,24 @@ def run() -> str:
         if path is None:
             print(f"bench: {page.label}: {skipped}", file=sys.stderr)
     bare_path = reverse("bench_bare", urlconf="bench.urls")
-    paths = [bare_path, *(path for _, path, _ in targets if path is not None)]
+    measured_pages = [(page, path) for page, path, _ in targets if path is not None]
+    requests = [(bare_path, {})] + [
+        (path, {"Cookie": data.resident_cookie} if page.signed_in else {})
+        for page, path in measured_pages
+    ]
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     with gunicorn() as port:
-        bare, *measured = measure_urls(port, paths)
-    results = dict(zip(paths[1:], measured, strict=True))
+        bare, *measured = measure_urls(port, requests)
+        # The signed-in rows must be served as signed in: the sign-out form is on the page.
+        for (page, path), (_, headers) in zip(measured_pages, requests[1:], strict=True):
+            if (
+                page.signed_in
+                and b'action="/accounts/logout/"' not in fetch(port, path, headers)[1]
+            ):
+                raise RuntimeError(f"{page.label}: the session cookie did not sign in")
+    results = {
+        page.label: result for (page, _), result in zip(measured_pages, measured, strict=True)
+    }
 
     rows = [bare.row("bare Django view, a constant", bare_path, bare)]
     verdicts = []
@@ -335,13 +385,13 @@ def run() -> str:
         if path is None:
             rows.append(f"| {page.label} | — | {skipped} | | | | | | | | |")
         else:
-            rows.append(results[path].row(page.label, path, bare))
+            rows.append(results[page.label].row(page.label, path, bare))
         if page.min_share is not None:
             aim = f"{page.label} at ≥ {page.min_share:.0%} of the bare view's rate:"
             if path is None:
                 verdicts.append(f"{aim} not measured ({skipped}).")
             else:
-                share = results[path].rate / bare.rate
+                share = results[page.label].rate / bare.rate
                 ok = "yes" if share >= page.min_share else "**NO**"
                 verdicts.append(f"{aim} {ok} ({share:.0%}).")
     errors = sum(result.errors for result in [bare, *measured])
@@ -370,7 +420,10 @@ def run() -> str:
             f"the most free slots: `{data.demo.slug}`, topic `{data.demo_topic.code}`, "
             f"{data.demo_slots:,} free slots in its {data.demo.horizon_days}-day horizon. "
             f"Larger office: {large}. The home page lists all "
-            f"{Office.objects.count()} offices of the database. Anonymous GETs, no cookies: "
+            f"{Office.objects.count()} offices of the database. GETs without cookies, except "
+            "the rows “signed in”, which send the session cookie of the demo resident who can "
+            "book (a real session in the site's session store, as after the sign-in by code; "
+            "pages never cached for signed-in visitors). Without cookies: "
             "visitors who are not signed in get the home and slot pages from the page cache "
             "(`booking/pagecache.py`: one query for the schedule version, then the stored "
             "page) until a booking or a change of hours bumps the version; the row marked "

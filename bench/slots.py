@@ -73,6 +73,7 @@ def build_office(
         phone="0731-00000000",
         time_zone=str(TZ),
     )
+    office.topics.add(topic)  # an office offers only the areas switched on (issue 12)
     password = make_password(None)
     users = User.objects.bulk_create(
         User(
