@@ -11,13 +11,14 @@ from http import HTTPStatus
 from django.db import DatabaseError
 from django.template import loader
 
-from booking.models import Office
+from accounts.selectors import list_offices_to_call
 
 
-def office_phones() -> list[tuple[str, str]]:
-    """Every office's name and phone, or none when the database does not answer."""
+def office_phones() -> list:
+    """Every office (name and phone), as the sign-in pages list them; none when the
+    database does not answer."""
     try:
-        return list(Office.objects.order_by("name").values_list("name", "phone"))
+        return list_offices_to_call(next_url="")
     except DatabaseError:
         return []
 

@@ -271,7 +271,7 @@ def test_a_next_off_the_site_is_never_kept(offices, elsewhere):
 
 
 def office_phones(page) -> list[str]:
-    return re.findall(r'<a href="tel:([^"]*)">', text(page))
+    return re.findall(r'<a [^>]*href="tel:([^"]*)"', text(page))
 
 
 def test_every_sign_in_page_names_the_office_of_the_booking_in_progress(offices):
